@@ -1,0 +1,134 @@
+# isle - the one Makefile. `make` builds every example; `make test` runs every test.
+# Quiet by default; `make V=1` shows full commands.
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BUILD := build
+HOSTCC ?= cc
+
+.SECONDEXPANSION:
+.SECONDARY:
+
+
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+CORES ?= 2
+APP ?= hello
+MEM ?= 256M
+MACHINE ?= q35
+
+GCC_INC := $(shell $(CC) -print-file-name=include)
+LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+
+# Everything in the image: freestanding, kernel code model (linked in the top 2 GiB), no red
+# zone (interrupts use the thread's stack), stack protector with a global canary.
+COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
+	-isystem $(GCC_INC) -Iinclude/libc -Iinclude -I. \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -fno-common \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fstack-protector-strong -mstack-protector-guard=global -MD -MP
+# The kernel never touches SSE/x87 registers, so interrupts need not save them.
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
+# Applications may use SSE.
+APP_CFLAGS := $(COMMON_CFLAGS)
+ASFLAGS := -I. -MD -MP
+LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+	-T arch/x86_64/linker.ld
+
+ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
+	serial.o power.o pvh.o acpi.o
+KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o heap.o \
+	ring.o msg.o timerq.o sched.o libc.o
+KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
+
+EXAMPLES := hello pingpong threads
+GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
+
+.PHONY: all examples guest-tests clean
+all: examples
+examples: $(EXAMPLES:%=$(BUILD)/%.elf)
+guest-tests: $(GUEST_TESTS:%=$(BUILD)/test-%.elf)
+
+$(BUILD)/arch/%.o: arch/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
+$(BUILD)/arch/%.o: arch/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	$(Q)$(CC) $(ASFLAGS) -c -o $@ $<
+$(BUILD)/kernel/%.o: kernel/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
+$(BUILD)/examples/%.o: examples/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/guest/%.o: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
+
+# The guest test of per-core globals: an ordinary C file with plain globals, made per-core at
+# link time only by its archive name (lib*_percore.a, see arch/x86_64/linker.ld).
+$(BUILD)/tests/guest/libplain_percore.a: $(BUILD)/tests/guest/lib/plain.o
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/tests/guest/lib/%.o: tests/guest/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
+
+# Two-pass link: the first pass gives the text addresses, kernel/mksyms turns them into the
+# symbol table for backtraces, the second pass links it in. Text does not move between the
+# passes (the table sits after .data); the check below proves it.
+define LINK_IMAGE
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -o $@.pass1 $(1) $(BUILD)/ksyms-empty.o $(LIBGCC)
+	$(Q)nm -n --defined-only $@.pass1 | kernel/mksyms > $@.ksyms.S
+	$(Q)$(CC) -c -o $@.ksyms.o $@.ksyms.S
+	$(Q)$(LD) $(LDFLAGS) -o $@ $(1) $@.ksyms.o $(LIBGCC)
+	$(Q)nm -n $@.pass1 | grep -i ' t ' > $@.t1; nm -n $@ | grep -i ' t ' > $@.t2; \
+		cmp -s $@.t1 $@.t2 || { echo "text moved between link passes" >&2; exit 1; }
+	$(Q)rm -f $@.t1 $@.t2 $@.pass1
+	$(Q)objdump -d -M intel --no-show-raw-insn $@ > $(@:.elf=.asm)
+	$(Q)nm -n $@ > $(@:.elf=.sym)
+endef
+
+$(BUILD)/ksyms-empty.o: kernel/mksyms
+	@mkdir -p $(dir $@)
+	$(Q)kernel/mksyms < /dev/null > $(BUILD)/ksyms-empty.S && $(CC) -c -o $@ $(BUILD)/ksyms-empty.S
+
+app_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard examples/$(1)/*.c))
+$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*))
+
+$(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(BUILD)/tests/guest/libplain_percore.a)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+clean:
+	rm -rf $(BUILD)
+
+# ---- host unit tests ------------------------------------------------------------------------
+# tests/unit/test_<name>.c is one test program; tests/unit/<name>.mk says which portable
+# sources it links: unit_<name>_SRCS := kernel/foo.c ...
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -DISLE_HOST -Iinclude -I.
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+-include $(wildcard tests/unit/*.mk)
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_$$*_SRCS) tests/unit/test.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(unit_$*_CFLAGS) -o $@ $< $(unit_$*_SRCS) $(unit_$*_LIBS)
+
+.PHONY: unit
+unit: $(UNIT_TESTS:%=$(BUILD)/unit/test_%)

@@ -1,0 +1,46 @@
+/*
+ * arch.h - the machine services the portable kernel uses: boot-time shared memory, starting
+ * cores, mapping thread stacks, doorbells, the timer, and leaving the VM. Together with cpu.h
+ * (interrupts, TSC, barriers) this is all of arch/ that kernel/ sees.
+ */
+#ifndef ISLE_ARCH_H
+#define ISLE_ARCH_H
+
+#include "kernel/compiler.h"
+#include "arch/x86_64/cpu.h"
+
+/* Zeroed, cache-line aligned memory in the shared region. Boot core only, before other cores
+ * start; never freed. NULL when the shared region is exhausted. */
+void *boot_alloc(size_t bytes);
+
+/* Starts cores 1..ncores-1; each calls kernel_core_start(core) on its own stack. */
+void arch_start_cores(void);
+
+/* Thread stacks: slot `slot` of `core` is [base, base + STACK_SLOT_SIZE); a stack of `len`
+ * bytes occupies its top, the rest stays unmapped as the guard. */
+uintptr_t arch_stack_slot(unsigned core, unsigned slot);
+unsigned arch_stack_slots(void);
+int arch_stack_map(uintptr_t top, size_t len);   /* calling core's slots only; -ENOMEM */
+void arch_stack_unmap(uintptr_t top, size_t len);
+/* Which core's stack area holds va, or -1. */
+int arch_stack_owner(uintptr_t va);
+
+void arch_doorbell(unsigned core);           /* IPI that wakes an idle core */
+void arch_timer_arm(uint64_t deadline_ns);   /* one-shot at boot-relative time; 0 disarms */
+uint64_t arch_now_ns(void);                  /* ns since boot */
+void arch_stop_others(void);                 /* NMI every other core into a halt (panic) */
+__noreturn void arch_exit(int status);       /* see power.h */
+
+/* Boot-stage timestamps recorded before the console was ready, for the boot log. */
+struct boot_stage {
+	const char *name; /* what finished */
+	uint64_t tsc;     /* when */
+};
+const struct boot_stage *arch_boot_stages(unsigned *n);
+const char *arch_describe(void); /* one line: machine, APIC mode, TSC source */
+
+/* The initrd and other modules the hypervisor loaded. */
+struct boot_module;
+const struct boot_module *arch_modules(unsigned *n);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * firmware.h - what the hypervisor tells isle at boot: the PVH start info and the ACPI tables.
+ *
+ * Both parsers are pure functions over memory: no globals, no printing, no other arch code, so
+ * the same sources are compiled for the kernel and for host unit tests under sanitizers. They
+ * never dereference a physical address themselves; every access goes through a caller-supplied
+ * struct phys_access. In the kernel physical memory is identity mapped and map() only checks the
+ * range; in the tests map() points into a buffer that plays the part of physical memory.
+ *
+ * Everything is treated as untrusted input. Every length and count is checked before it is
+ * used, nothing is read outside a range map() granted, and a malformed structure is reported
+ * instead of being guessed around. Everything the caller needs is copied out, so the memory the
+ * firmware used may be reused once the parser has returned.
+ *
+ * Error reporting (both parsers): the return value is 0 or -errno. When err is not NULL and
+ * errlen > 0, err always receives a NUL-terminated message: on failure, what was wrong; on
+ * success, either "" or a one-line warning about the first tolerance that was applied
+ * (truncated lists, bad checksums). The caller SHOULD print a non-empty err either way.
+ *
+ * Context: both functions MAY be called from any context, any number of times; they only
+ * write *out and err. They are meant to run once on the boot core.
+ */
+#ifndef ISLE_ARCH_FIRMWARE_H
+#define ISLE_ARCH_FIRMWARE_H
+
+#include "kernel/compiler.h"
+
+/*
+ * How a parser reads physical memory. map() MUST return a pointer through which the len bytes
+ * at [phys, phys + len) can be read, or NULL if any of them is not accessible (including when
+ * phys + len overflows). It MAY be called many times, with small and large ranges. The parsers
+ * never write through the pointer.
+ */
+struct phys_access {
+	const void *(*map)(uint64_t phys, size_t len, void *ctx); /* range -> pointer, or NULL */
+	void *ctx; /* passed back to map() untouched */
+};
+
+/* ---- PVH start info (Xen public arch-x86/hvm/start_info.h) ---------------------------- */
+
+#define PVH_START_MAGIC 0x336ec578u /* hvm_start_info.magic: "xEn3" with 0x80 set in 'E' */
+
+#define BOOT_MAX_MEM 128 /* memory map entries kept, after sorting and merging */
+#define BOOT_MAX_MEM_RAW 1024 /* firmware memory map entries accepted; more is an error */
+#define BOOT_MAX_MODULES 8 /* modules kept; further ones are dropped and flagged */
+#define BOOT_CMDLINE_MAX 4096 /* bytes of command line kept, including the NUL */
+#define BOOT_MOD_CMDLINE_MAX 64 /* bytes of a module's command line kept, including the NUL */
+
+#define BOOT_MEM_RAM 1 /* boot_mem.type of usable RAM; other values are the E820 types */
+#define BOOT_MEM_ACPI 3 /* ACPI tables, reclaimable once they have been parsed */
+
+/* One range of the physical memory map. */
+struct boot_mem {
+	uint64_t base; /* first byte */
+	uint64_t len; /* bytes, never 0; base + len does not overflow */
+	uint32_t type; /* BOOT_MEM_RAM, or the E820 type the firmware gave (2 reserved, ...) */
+};
+
+/* One boot module (the initrd is module 0). */
+struct boot_module {
+	uint64_t base; /* physical address of the first byte, never 0 */
+	uint64_t len; /* bytes; base + len does not overflow */
+	char cmdline[BOOT_MOD_CMDLINE_MAX]; /* NUL-terminated; "" if the module has none */
+	bool cmdline_truncated; /* the module's command line was longer than cmdline[] */
+};
+
+/*
+ * What pvh_parse() copies out of hvm_start_info. Memory map rules:
+ *  - sorted by base, no two entries overlap;
+ *  - where a RAM entry overlaps a non-RAM entry the non-RAM type wins; where non-RAM entries
+ *    overlap each other, ACPI (3) loses to any other type and otherwise the larger type wins,
+ *    so the map can only ever under-report RAM;
+ *  - adjacent or overlapping entries of the same type are merged; zero-length ones skipped;
+ *  - gaps are not RAM;
+ *  - if the result needs more than BOOT_MAX_MEM entries the highest ones are dropped and
+ *    mem_truncated is set (dropping only loses memory, it never invents any).
+ * The struct is about 8 KiB: do not put it on a small stack.
+ */
+struct boot_info {
+	struct boot_mem mem[BOOT_MAX_MEM]; /* the normalised memory map, see above */
+	unsigned nmem; /* entries used in mem[], at least one of them RAM */
+	bool mem_truncated; /* the map did not fit in mem[]; ranges above the last were lost */
+	struct boot_module mod[BOOT_MAX_MODULES]; /* the modules, in the firmware's order */
+	unsigned nmod; /* entries used in mod[] */
+	bool mod_truncated; /* the firmware passed more than BOOT_MAX_MODULES modules */
+	char cmdline[BOOT_CMDLINE_MAX]; /* kernel command line, NUL-terminated, "" if none */
+	bool cmdline_truncated; /* cut to fit, or it ran into inaccessible memory unterminated */
+	uint64_t rsdp; /* physical address of the ACPI RSDP, 0 if none */
+};
+
+/*
+ * pvh_parse - validate the hvm_start_info at start_info_phys and copy it into *out.
+ * Versions 0 and 1 are known; later versions are read as version 1 (Xen promises they are
+ * backwards compatible). Version 0 has no memory map, which isle cannot boot without.
+ * Returns 0, or:
+ *  -EFAULT  the start info, a list or a string is not accessible through pa
+ *  -EINVAL  bad magic; an entry or module that wraps past 2^64; a module at address 0
+ *  -ENOENT  no memory map (version 0, or a NULL/empty one), or no RAM in it
+ *  -E2BIG   more than BOOT_MAX_MEM_RAW memory map entries
+ * On failure *out is all zero.
+ */
+int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boot_info *out,
+              char *err, size_t errlen);
+
+/* ---- ACPI (ACPI 6.x: RSDP, RSDT/XSDT, MADT, FADT + DSDT \_S5_, MCFG) ------------------ */
+
+#define ACPI_MAX_CPUS 64 /* processors kept from the MADT */
+#define ACPI_TABLE_MAX (16u << 20) /* larger table lengths are treated as corrupt */
+
+#define ACPI_SPACE_MEMORY 0 /* generic address structure: system memory */
+#define ACPI_SPACE_IO 1 /* generic address structure: system I/O */
+
+/*
+ * What acpi_parse() copies out of the tables. Fields of a table that is absent, or beyond the
+ * length of a short table, read as 0 / false.
+ */
+struct acpi_info {
+	/* MADT (required) */
+	unsigned ncpus; /* entries in apic_id[], at least 1 */
+	uint32_t apic_id[ACPI_MAX_CPUS]; /* enabled CPUs (MADT types 0, 9), table order, no dups */
+	bool cpus_truncated; /* more than ACPI_MAX_CPUS enabled CPUs; the first ones were kept */
+	unsigned cpus_hotplug; /* online-capable but not enabled CPUs: not present, not listed */
+	uint64_t lapic_phys; /* local APIC base: the MADT field, or its type 5 override */
+	uint32_t ioapic_phys; /* first I/O APIC's MMIO base */
+	uint32_t ioapic_gsi_base; /* first GSI that I/O APIC handles */
+	bool has_ioapic; /* the MADT lists at least one I/O APIC */
+	bool has_8259; /* MADT flag PCAT_COMPAT: legacy PICs present (mask them) */
+
+	/* FADT and DSDT (optional): power off and reset */
+	bool has_fadt; /* a FADT was found */
+	bool hw_reduced; /* FADT flag HW_REDUCED_ACPI: no PM1 blocks, use sleep_ctl */
+	uint32_t pm1a_cnt; /* PM1a control block I/O port (<= 0xffff), 0 if absent */
+	uint32_t pm1b_cnt; /* PM1b control block I/O port (<= 0xffff), 0 if absent */
+	uint64_t sleep_ctl; /* SLEEP_CONTROL_REG address (HW-reduced), 0 if absent */
+	uint8_t sleep_ctl_space; /* ACPI_SPACE_MEMORY or ACPI_SPACE_IO */
+	bool have_s5; /* the DSDT defines Name(_S5_, Package(){a, b, ...}) */
+	uint8_t s5_typa; /* SLP_TYPa for S5 (0..7) */
+	uint8_t s5_typb; /* SLP_TYPb for S5 (0..7) */
+	uint32_t reset_port; /* FADT RESET_REG I/O port (<= 0xffff), when have_reset */
+	uint8_t reset_value; /* byte to write to reset_port, when have_reset */
+	bool have_reset; /* RESET_REG is supported and in I/O space */
+
+	/* MCFG (optional): PCIe ECAM, first allocation entry */
+	bool has_mcfg; /* the MCFG has at least one entry */
+	uint64_t mcfg_base; /* ECAM base address of that entry */
+	uint16_t mcfg_segment; /* its PCI segment group */
+	uint8_t mcfg_bus_start; /* first bus it decodes */
+	uint8_t mcfg_bus_end; /* last bus it decodes, >= mcfg_bus_start */
+
+	unsigned bad_checksums; /* tables other than the RSDP whose checksum failed, used anyway */
+};
+
+/*
+ * acpi_parse - find and parse the tables isle needs, starting at the RSDP at rsdp_phys.
+ * The RSDP MUST be valid (signature, checksum, extended checksum for revision >= 2); the XSDT
+ * is used when present, else the RSDT. The MADT is required and must list an enabled CPU. The
+ * FADT, DSDT and MCFG are optional, but a table that is present and malformed (unreachable,
+ * wrong signature, shorter than its fixed part, entries overrunning it) is an error. A wrong
+ * checksum on any table but the RSDP is only counted in bad_checksums, as seen in the wild.
+ * An _S5_ that is not the simple package form leaves have_s5 false; that is not an error.
+ * Returns 0, or:
+ *  -ENOENT  rsdp_phys is 0, or there is no MADT
+ *  -EFAULT  a table is not accessible through pa
+ *  -EINVAL  a bad RSDP, or a malformed table
+ *  -ENODEV  the MADT lists no enabled CPU
+ * On failure *out is all zero.
+ */
+int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out,
+               char *err, size_t errlen);
+
+#endif

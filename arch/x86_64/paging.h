@@ -1,0 +1,22 @@
+/*
+ * paging.h - page tables. The boot core builds the shared tables (identity map of physical
+ * memory, kernel image, stack directory) and one set per core (own top level, own core window,
+ * own stack directory). At run time a core changes only its own stack mappings.
+ */
+#ifndef ISLE_ARCH_PAGING_H
+#define ISLE_ARCH_PAGING_H
+
+#include "kernel/compiler.h"
+
+/* Allocates one zeroed page-table page; the boot core passes its bump allocator. */
+typedef void *(*pt_alloc_fn)(void *ctx);
+
+void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx);
+/* Builds core `core`'s tables with pages from alloc; its window occupies `window` (physical,
+ * window_bytes long). Returns the physical address of its top-level table. */
+uint64_t paging_build_core(unsigned core, uintptr_t window, pt_alloc_fn alloc, void *ctx);
+size_t paging_window_bytes(void);
+/* Copies the pristine core-window image into the calling core's window and zeroes its bss. */
+void paging_window_init(void);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * serial.c - COM1 (16550 UART at port 0x3f8), the console of isle.
+ * The console (kernel/console.c) serializes whole lines; this file only moves bytes.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/serial.h"
+
+#define COM1 0x3f8
+#define UART_DATA 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define LSR_THRE 0x20
+
+void serial_init(void)
+{
+	outb(COM1 + UART_IER, 0x00);  /* no interrupts */
+	outb(COM1 + UART_LCR, 0x80);  /* divisor latch */
+	outb(COM1 + UART_DATA, 0x01); /* 115200 baud */
+	outb(COM1 + UART_IER, 0x00);
+	outb(COM1 + UART_LCR, 0x03); /* 8N1 */
+	outb(COM1 + UART_FCR, 0xC7); /* FIFO on, cleared */
+	outb(COM1 + UART_MCR, 0x03); /* DTR, RTS */
+}
+
+static void serial_putc(char c)
+{
+	/* A missing UART reads as 0xff, so this never spins forever. */
+	for (int i = 0; i < 100000 && !(inb(COM1 + UART_LSR) & LSR_THRE); i++)
+		cpu_pause();
+	outb(COM1 + UART_DATA, (uint8_t)c);
+}
+
+void serial_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			serial_putc('\r');
+		serial_putc(s[i]);
+	}
+}
+
+void serial_puts(const char *s)
+{
+	while (*s)
+		serial_write(s++, 1);
+}

@@ -1,0 +1,286 @@
+/*
+ * setup.c - the boot core's machine setup, from boot.S to kernel_main().
+ *
+ * Order: serial console; hvm_start_info (memory map, command line, modules); ACPI (CPUs,
+ * power-off); the command line; the memory split; page tables for every core; then the boot
+ * core switches to its own tables, fills its core window and enters the portable kernel.
+ * Nothing here may touch a PERCORE variable before paging_window_init() on this core.
+ *
+ * Memory split: the largest RAM range above the image (minus modules) is carved into a shared
+ * region at its start (page tables, message rings, boot data: boot_alloc) and one private
+ * region per core. Each core's region begins with its page tables, boot stack, interrupt
+ * stacks and window pages; the rest goes to its page allocator.
+ */
+#include <string.h>
+#include <isle/errno.h>
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/firmware.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/power.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/setup.h"
+#include "arch/x86_64/tsc.h"
+#include "kernel/core.h"
+#include "kernel/printf.h"
+
+#define SHARED_BYTES (8u << 20) /* shared region; rings for 64 cores need ~17 MiB, see below */
+
+static struct boot_info boot;          /* [I] what the hypervisor told us */
+static struct acpi_info acpi;          /* [I] */
+struct core_desc core_desc[MAX_CORES]; /* [I] */
+static const char *tsc_source;         /* [I] */
+
+static struct boot_stage stages[16];   /* [I] after boot */
+static unsigned nstages;
+
+/* Shared-region bump allocator: boot core only, before other cores start. */
+static uintptr_t shared_cur, shared_end;
+
+extern char __image_end[];
+extern uint64_t __stack_chk_guard;
+
+static void stage(const char *name)
+{
+	if (nstages < ARRAY_SIZE(stages))
+		stages[nstages++] = (struct boot_stage){ name, rdtsc() };
+}
+
+const struct boot_stage *arch_boot_stages(unsigned *n)
+{
+	*n = nstages;
+	return stages;
+}
+
+static __noreturn void boot_fail(const char *what, const char *why)
+{
+	serial_puts("isle: boot failed: ");
+	serial_puts(what);
+	serial_puts(": ");
+	serial_puts(why);
+	serial_puts("\n");
+	power_exit(EXIT_BOOT_FAILED);
+}
+
+static void warn_early(const char *what, const char *msg)
+{
+	serial_puts("isle: warning: ");
+	serial_puts(what);
+	serial_puts(": ");
+	serial_puts(msg);
+	serial_puts("\n");
+}
+
+static const void *phys_map(uint64_t pa, size_t len, void *ctx)
+{
+	(void)ctx;
+	/* The bootstrap tables map the low 4 GiB; page 0 is never valid firmware data. */
+	if (pa == 0 || pa >= (4ull << 30) || len > (4ull << 30) - pa)
+		return NULL;
+	return (const void *)(uintptr_t)pa;
+}
+
+void *boot_alloc(size_t bytes)
+{
+	uintptr_t p = ALIGN_UP(shared_cur, CACHELINE);
+	if (bytes > shared_end - p)
+		return NULL;
+	shared_cur = p + bytes;
+	memset((void *)p, 0, bytes);
+	return (void *)p;
+}
+
+static void *shared_page(void *ctx)
+{
+	(void)ctx;
+	shared_cur = ALIGN_UP(shared_cur, 4096);
+	void *p = boot_alloc(4096);
+	if (!p)
+		boot_fail("memory", "shared region too small for page tables");
+	return p;
+}
+
+struct region_cursor {
+	uintptr_t cur, end;
+};
+
+static void *region_page(void *ctx)
+{
+	struct region_cursor *rc = ctx;
+	if (rc->end - rc->cur < 4096)
+		boot_fail("memory", "core region too small for page tables");
+	void *p = (void *)rc->cur;
+	rc->cur += 4096;
+	memset(p, 0, 4096);
+	return p;
+}
+
+static uintptr_t region_take(struct region_cursor *rc, size_t bytes)
+{
+	bytes = ALIGN_UP(bytes, 4096);
+	if (rc->end - rc->cur < bytes)
+		boot_fail("memory", "core region too small");
+	uintptr_t p = rc->cur;
+	rc->cur += bytes;
+	return p;
+}
+
+/* The first module overlapping [s, e), as a page-aligned range; false if none does. */
+static bool first_module_in(uint64_t s, uint64_t e, uint64_t *ms, uint64_t *me)
+{
+	bool found = false;
+	for (unsigned j = 0; j < boot.nmod; j++) {
+		uint64_t b = boot.mod[j].base & ~4095ull;
+		uint64_t t = ALIGN_UP(boot.mod[j].base + boot.mod[j].len, 4096);
+		if (t > s && b < e && (!found || b < *ms)) {
+			*ms = b;
+			*me = t;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The largest piece of RAM above the image that no module overlaps. */
+static void find_pool(uintptr_t *base, uintptr_t *end, uint64_t *max_phys)
+{
+	uint64_t lo = ALIGN_UP((uintptr_t)__image_end - KERNEL_VMA, 4096);
+	*base = *end = 0;
+	*max_phys = 0;
+	for (unsigned i = 0; i < boot.nmem; i++) {
+		const struct boot_mem *m = &boot.mem[i];
+		if (m->type != 1)
+			continue;
+		*max_phys = MAX(*max_phys, m->base + m->len);
+		uint64_t s = MAX(m->base, lo), e = m->base + m->len;
+		while (s < e) {
+			uint64_t ms = 0, me = 0, piece_end = e;
+			bool cut = first_module_in(s, e, &ms, &me);
+			if (cut)
+				piece_end = MAX(ms, s);
+			if (piece_end - s > *end - *base) {
+				*base = s;
+				*end = piece_end;
+			}
+			if (!cut)
+				break;
+			s = me;
+		}
+	}
+}
+
+static void split_memory(void)
+{
+	uintptr_t base, end;
+	uint64_t max_phys;
+	find_pool(&base, &end, &max_phys);
+	base = ALIGN_UP(base, 4096);
+	if (end - base < SHARED_BYTES + ncores * (4u << 20))
+		boot_fail("memory", "not enough RAM (need 8 MiB + 4 MiB per core; try -m 256M)");
+
+	/* Rings take ncores^2 * ~4.2 KiB; give the shared region room for them. */
+	size_t shared = SHARED_BYTES + (size_t)ncores * ncores * 8192;
+	shared_cur = base;
+	shared_end = base + shared;
+	paging_build_shared(max_phys, shared_page, NULL);
+
+	uintptr_t pool = ALIGN_UP(shared_end, 2u << 20);
+	size_t per = ALIGN_DOWN((end - pool) / ncores, 2u << 20);
+	if (per < (4u << 20))
+		boot_fail("memory", "less than 4 MiB per core");
+	size_t window = paging_window_bytes();
+	for (unsigned c = 0; c < ncores; c++) {
+		struct region_cursor rc = { pool + c * per, pool + (c + 1) * per };
+		struct core_desc *cd = &core_desc[c];
+		uintptr_t win = region_take(&rc, window);
+		cd->cr3 = paging_build_core(c, win, region_page, &rc);
+		cd->stack_top = region_take(&rc, BOOT_STACK_SIZE) + BOOT_STACK_SIZE;
+		cd->ist_df = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
+		cd->ist_nmi = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
+		cd->ist_pf = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
+		core_mem[c].base = rc.cur;
+		core_mem[c].len = rc.end - rc.cur;
+	}
+}
+
+/* Everything a core does to itself before it may use PERCORE variables and call the kernel. */
+void setup_core_self(unsigned core)
+{
+	paging_window_init();
+	core_self = core;
+	const struct core_desc *cd = &core_desc[core];
+	gdt_init_core(cd->ist_df, cd->ist_nmi, cd->ist_pf);
+	apic_init_core();
+}
+
+__attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_info)
+{
+	tsc_set_boot(rdtsc());
+	/* Seed the stack-protector canary before any protected function returns. This function
+	 * never returns, so its own frame never checks the old value. */
+	__stack_chk_guard = cpu_random() ^ (rdtsc() * 0x9E3779B97F4A7C15ull);
+	serial_init();
+
+	char err[160];
+	const struct phys_access pa = { phys_map, NULL };
+	if (pvh_parse(start_info, &pa, &boot, err, sizeof(err)) < 0)
+		boot_fail("pvh", err);
+	stage("pvh");
+	if (err[0])
+		warn_early("pvh", err);
+	if (acpi_parse(boot.rsdp, &pa, &acpi, err, sizeof(err)) < 0)
+		boot_fail("acpi", err);
+	if (err[0])
+		warn_early("acpi", err);
+	power_init(&acpi);
+	stage("acpi");
+	if (kernel_parse_cmdline(boot.cmdline, err, sizeof(err)) < 0) {
+		serial_puts("isle: bad command line: ");
+		serial_puts(err);
+		serial_puts("\n");
+		power_exit(EXIT_USAGE);
+	}
+
+	/* The boot core is core 0 whatever its place in the MADT. */
+	apic_init(acpi.lapic_phys);
+	uint32_t self = apic_id();
+	ncores = 0;
+	core_desc[ncores++].apic_id = self;
+	for (unsigned i = 0; i < acpi.ncpus && ncores < MAX_CORES; i++)
+		if (acpi.apic_id[i] != self)
+			core_desc[ncores++].apic_id = acpi.apic_id[i];
+	if (kconfig.cores && kconfig.cores < ncores)
+		ncores = (unsigned)kconfig.cores;
+	split_memory();
+	stage("memory");
+
+	write_cr3(core_desc[0].cr3);
+	setup_core_self(0);
+	stage("paging");
+	tsc_source = tsc_calibrate();
+	apic_timer_calibrate();
+	stage("timer");
+	kernel_main();
+}
+
+const char *arch_describe(void)
+{
+	static char line[160];
+	ksnprintf(line, sizeof(line), "%u cpus in MADT, %s, tsc %lu kHz (%s), acpi %s%s",
+	          acpi.ncpus, apic_is_x2() ? "x2apic" : "xapic", tsc_hz() / 1000, tsc_source,
+	          acpi.hw_reduced ? "hw-reduced" : "pm1", acpi.have_s5 ? " s5" : "");
+	return line;
+}
+
+const struct boot_module *arch_modules(unsigned *n)
+{
+	*n = boot.nmod;
+	return boot.mod;
+}
+
+__noreturn void arch_exit(int status)
+{
+	power_exit(status);
+}

@@ -1,0 +1,98 @@
+/*
+ * smp.c - starting application cores, doorbells and stopping cores.
+ *
+ * Cores are started one at a time: the boot core fills the trampoline's parameter block,
+ * sends INIT-SIPI-SIPI and waits until the new core reports that it has read the block (it
+ * is then running kernel code on its own stack and tables). Started this way, cores need no
+ * lock and no shared counter to pick their parameters.
+ */
+#include <string.h>
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/setup.h"
+#include "arch/x86_64/tsc.h"
+#include "kernel/console.h"
+#include "kernel/panic.h"
+
+struct trampoline_params {
+	uint64_t boot_cr3; /* bootstrap tables (below 4 GiB) for the mode switch */
+	uint64_t cr3;      /* the core's own tables */
+	uint64_t stack;    /* its boot stack */
+	uint64_t entry;    /* C entry: ap_entry */
+	uint64_t core;     /* its logical id */
+};
+
+extern char trampoline_start[], trampoline_end[], trampoline_params[];
+extern char boot_pml4[];
+
+/* Written by the starting core, read by the boot core: "I have consumed the parameters". */
+static uint32_t ap_started;
+
+static __noreturn void ap_entry(unsigned core)
+{
+	setup_core_self(core);
+	/* Release: our reads of the parameter block happen before the boot core reuses it. */
+	__atomic_store_n(&ap_started, 1, __ATOMIC_RELEASE);
+	kernel_core_start(core);
+}
+
+static bool wait_started(uint64_t us)
+{
+	uint64_t end = rdtsc() + ns_to_tsc(us * 1000);
+	while (rdtsc() < end) {
+		/* Acquire: pairs with the release in ap_entry. */
+		if (__atomic_load_n(&ap_started, __ATOMIC_ACQUIRE))
+			return true;
+		cpu_pause();
+	}
+	return false;
+}
+
+void arch_start_cores(void)
+{
+	size_t len = (size_t)(trampoline_end - trampoline_start);
+	memcpy((void *)TRAMPOLINE_PHYS, trampoline_start, len);
+	struct trampoline_params *p =
+	        (void *)(TRAMPOLINE_PHYS + (trampoline_params - trampoline_start));
+	for (unsigned c = 1; c < ncores; c++) {
+		const struct core_desc *cd = &core_desc[c];
+		p->boot_cr3 = (uint64_t)(uintptr_t)boot_pml4 - KERNEL_VMA;
+		p->cr3 = cd->cr3;
+		p->stack = cd->stack_top;
+		p->entry = (uint64_t)(uintptr_t)ap_entry;
+		p->core = c;
+		__atomic_store_n(&ap_started, 0, __ATOMIC_RELAXED);
+		/* The parameter stores must be visible before the core can run: the ICR write that
+		 * starts it is ordered after them (apic.c fences for x2APIC; xAPIC MMIO is ordered). */
+		apic_send_init(cd->apic_id);
+		apic_send_sipi(cd->apic_id, TRAMPOLINE_PHYS >> 12);
+		if (!wait_started(10000)) {
+			apic_send_sipi(cd->apic_id, TRAMPOLINE_PHYS >> 12);
+			if (!wait_started(1000000))
+				panic("core %u (APIC id %u) did not start", c, cd->apic_id);
+		}
+	}
+}
+
+void arch_doorbell(unsigned core)
+{
+	apic_send_ipi(core_desc[core].apic_id, VEC_DOORBELL);
+}
+
+void arch_stop_others(void)
+{
+	for (unsigned c = 0; c < ncores; c++)
+		if (c != core_id())
+			apic_send_nmi(core_desc[c].apic_id);
+}
+
+void arch_timer_arm(uint64_t deadline_ns)
+{
+	apic_timer_arm(deadline_ns ? tsc_boot() + ns_to_tsc(deadline_ns) : 0);
+}
+
+uint64_t arch_now_ns(void)
+{
+	return tsc_to_ns(rdtsc() - tsc_boot());
+}

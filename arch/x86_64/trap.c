@@ -1,0 +1,113 @@
+/*
+ * trap.c - where every interrupt and exception lands (from entry.S).
+ *
+ * Exceptions are fatal: the core prints what happened (vector, error code, registers, the
+ * faulting address, a symbolized backtrace, and a diagnosis for the common cases: NULL pointer,
+ * write to text, stack overflow into a guard page), then panic_stop() ends the VM with a
+ * failure status. An NMI on a core that is not panicking means another core panicked: halt.
+ * The timer and doorbell interrupts only end `hlt`; the scheduler loop does the work.
+ */
+#include <isle/errno.h>
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/trap.h"
+#include "kernel/console.h"
+#include "kernel/core.h"
+#include "kernel/panic.h"
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+
+static const char *const exc_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
+	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
+	"segment not present", "stack fault", "general protection", "page fault", "reserved",
+	"x87 floating point", "alignment check", "machine check", "SIMD floating point",
+	"virtualization", "control protection", "reserved", "reserved", "reserved", "reserved",
+	"reserved", "reserved", "hypervisor injection", "VMM communication", "security",
+	"reserved",
+};
+
+struct irq_slot {
+	irq_handler_fn fn; /* [o] */
+	void *arg;         /* [o] */
+};
+PERCORE static struct irq_slot irqs[256];
+
+int irq_register(unsigned vector, irq_handler_fn fn, void *arg)
+{
+	if (vector < 0x30 || vector >= VEC_TIMER)
+		return -EINVAL;
+	irqs[vector] = (struct irq_slot){ fn, arg };
+	return 0;
+}
+
+static void diagnose_pf(uint64_t addr, uint64_t err)
+{
+	const char *what = err & 2 ? "write" : (err & 16 ? "instruction fetch" : "read");
+	int owner = arch_stack_owner(addr);
+	if (addr < 4096)
+		kprintf_panic("  diagnosis: NULL pointer %s (address %#lx)\n", what, addr);
+	else if (owner >= 0 && !(err & 1))
+		kprintf_panic("  diagnosis: stack overflow: %s into the guard page of a thread "
+		              "stack on core %d\n", what, owner);
+	else if (addr >= (uintptr_t)__text_start && addr < (uintptr_t)__text_end && (err & 2))
+		kprintf_panic("  diagnosis: write to kernel text (read-only)\n");
+	else if (addr >= (uintptr_t)__rodata_start && addr < (uintptr_t)__rodata_end && (err & 2))
+		kprintf_panic("  diagnosis: write to read-only data\n");
+	else if (err & 16)
+		kprintf_panic("  diagnosis: executing a non-executable page\n");
+	else if (!(err & 1))
+		kprintf_panic("  diagnosis: %s of an unmapped address\n", what);
+	else
+		kprintf_panic("  diagnosis: %s not permitted by the page protection\n", what);
+}
+
+static __noreturn void exception(struct trap_frame *f)
+{
+	uint64_t cr2 = read_cr2();
+	panic_begin();
+	kprintf_panic("\n*** isle: exception on core %u: %s (vector %lu), error code %#lx\n",
+	              core_id(), exc_names[f->vector], f->vector, f->error);
+	char sym[96];
+	ksym_format(f->rip, sym, sizeof(sym));
+	kprintf_panic("  rip %016lx %s\n", f->rip, sym);
+	if (f->vector == 14) {
+		kprintf_panic("  fault address (cr2) %016lx, %s, %s\n", cr2,
+		              f->error & 1 ? "protection violation" : "page not present",
+		              f->error & 2 ? "write" : "read");
+		diagnose_pf(cr2, f->error);
+	}
+	if (f->vector == 0)
+		kprintf_panic("  diagnosis: integer division by zero\n");
+	kprintf_panic("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx,
+	              f->rdx);
+	kprintf_panic("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", f->rsi, f->rdi, f->rbp,
+	              f->rsp);
+	kprintf_panic("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", f->r8, f->r9, f->r10,
+	              f->r11);
+	kprintf_panic("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", f->r12, f->r13, f->r14,
+	              f->r15);
+	kprintf_panic("  rflags %016lx cs %04lx ss %04lx\n", f->rflags, f->cs, f->ss);
+	backtrace_print(f->rip, f->rbp);
+	panic_stop();
+}
+
+void trap_dispatch(struct trap_frame *f)
+{
+	unsigned v = (unsigned)f->vector;
+	if (v == 2) {
+		/* NMI: another core panicked and is stopping everyone. */
+		if (!panic_in_progress_here())
+			cpu_halt_forever();
+		return;
+	}
+	if (v < 32)
+		exception(f);
+	if (v == VEC_SPURIOUS)
+		return;
+	if (irqs[v].fn)
+		irqs[v].fn(v, irqs[v].arg);
+	apic_eoi();
+}

@@ -1,0 +1,23 @@
+/* trap.h - interrupt and exception dispatch. */
+#ifndef ISLE_ARCH_TRAP_H
+#define ISLE_ARCH_TRAP_H
+
+#include "kernel/compiler.h"
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8; /* pushed by isr_common */
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector; /* pushed by the stub */
+	uint64_t error;  /* by the CPU, or 0 */
+	uint64_t rip, cs, rflags, rsp, ss; /* by the CPU */
+};
+
+/* A device interrupt handler: runs with interrupts off on the core that took it, must be
+ * short, and must not block; it usually wakes a thread. */
+typedef void (*irq_handler_fn)(unsigned vector, void *arg);
+/* Registers a handler for `vector` (0x30..0xEF) on the calling core. */
+int irq_register(unsigned vector, irq_handler_fn fn, void *arg);
+
+void trap_dispatch(struct trap_frame *f);
+
+#endif

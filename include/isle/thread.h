@@ -1,0 +1,62 @@
+/*
+ * isle/thread.h - threads, sleeping and time.
+ *
+ * Threads are cooperative and pinned: a thread runs on the core it was created on until it
+ * ends, and another thread of that core runs only when it blocks, yields, sleeps or exits.
+ * Each core schedules its own threads in FIFO order; there is no migration and no work
+ * stealing. Thread stacks have an unmapped guard page below them.
+ *
+ * Context: thread context unless noted. thread_create/thread_spawn MAY target any core.
+ */
+#ifndef ISLE_THREAD_H
+#define ISLE_THREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct thread;
+typedef int (*thread_fn)(void *arg);
+
+#define THREAD_STACK_DEFAULT (32 * 1024)
+#define THREAD_STACK_MAX (60 * 1024)
+
+/* A joinable thread running fn(arg) on `core`, or NULL (no memory, bad core). Creating on
+ * another core asks that core by message and waits for its answer. */
+struct thread *thread_create(unsigned core, thread_fn fn, void *arg);
+struct thread *thread_create_stack(unsigned core, thread_fn fn, void *arg, size_t stack);
+/* A detached thread: its resources go away when it ends. 0 or -ENOMEM/-EINVAL. From a thread
+ * this waits for the remote core's answer; use thread_spawn_async to fire and forget. */
+int thread_spawn(unsigned core, thread_fn fn, void *arg);
+/* Waits for t to end and returns its exit value in *ret (may be NULL); t is gone afterwards.
+ * 0, -EDEADLK (joining oneself) or -EINVAL. Any core may join any joinable thread, once. */
+int thread_join(struct thread *t, int *ret);
+
+void thread_yield(void);
+__attribute__((noreturn)) void thread_exit(int ret);
+struct thread *thread_self(void); /* NULL in scheduler/handler context */
+unsigned thread_core(const struct thread *t);
+
+/* Blocking and waking, for building waiting primitives. thread_block() puts the calling
+ * thread to sleep until thread_wake(); a wake before the block is not remembered, so check
+ * the condition in a loop. thread_wake is for threads of the calling core, from thread or
+ * handler context (not from interrupt handlers). */
+void thread_block(void);
+void thread_wake(struct thread *t);
+
+uint64_t now_ns(void);           /* ns since boot, monotonic, same clock on every core */
+void sleep_ns(uint64_t ns);
+void sleep_ms(uint64_t ms);
+
+/* Per-core scheduler counters. */
+struct sched_stats {
+	uint64_t threads_created;  /* threads started on this core */
+	uint64_t threads_exited;
+	uint64_t threads_live;     /* threads that exist now */
+	uint64_t switches;         /* context switches into threads */
+	uint64_t idle_ns;          /* time spent halted */
+	uint64_t busy_ns;          /* time not halted since the core started */
+	uint64_t wakeups;          /* times the core left the halted state */
+};
+void sched_stats(struct sched_stats *out);
+
+#endif

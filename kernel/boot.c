@@ -1,0 +1,106 @@
+/*
+ * boot.c - the portable boot sequence, after arch/ has set up the boot core.
+ *
+ *   boot core:   kernel_main: log the boot stages, memory, scheduler, message rings, start the
+ *                other cores, wait until all are ready, start main() as a thread, schedule.
+ *   other cores: kernel_core_start: memory, scheduler, "ready", schedule.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <isle/errno.h>
+#include <isle/msg.h>
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/tsc.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/core.h"
+#include "kernel/mem.h"
+#include "kernel/msg.h"
+#include "kernel/panic.h"
+#include "kernel/sched.h"
+
+unsigned ncores = 1;                        /* [I] */
+struct core_mem core_mem[MAX_CORES];            /* [I] */
+PERCORE unsigned core_self;                     /* [o] */
+struct kconfig kconfig = { .loglevel = LOG_INFO }; /* [I] */
+
+static struct cmdline_list mmio_devices;        /* [I] virtio_mmio.device= (for the drivers) */
+static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished start-up */
+
+extern int main(int argc, char **argv);
+
+static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL };
+
+int kernel_parse_cmdline(char *line, char *err, size_t errlen)
+{
+	const struct cmdline_opt opts[] = {
+		{ "cores", CMDLINE_UINT, &kconfig.cores, 1, MAX_CORES, NULL,
+		  "use at most this many cores (default: all)" },
+		{ "loglevel", CMDLINE_ENUM, &kconfig.loglevel, 0, 0, loglevels,
+		  "kernel log level: error, warn, info (default), debug" },
+		{ "virtio_mmio.device", CMDLINE_LIST, &mmio_devices, 0, 0, NULL,
+		  "a virtio-mmio device, size@base:irq (added by QEMU microvm)" },
+	};
+	kconfig.argv[0] = "isle";
+	int argc = 0;
+	int err_code = cmdline_parse(line, opts, ARRAY_SIZE(opts), &argc, kconfig.argv + 1,
+	                             (int)ARRAY_SIZE(kconfig.argv) - 2, err, errlen);
+	kconfig.argc = argc + 1;
+	return err_code;
+}
+
+static void log_boot(void)
+{
+	unsigned n;
+	const struct boot_stage *st = arch_boot_stages(&n);
+	log_info("isle: %u core%s, %s", ncores, ncores > 1 ? "s" : "", arch_describe());
+	uint64_t prev = tsc_boot();
+	for (unsigned i = 0; i < n; i++) {
+		log_info("boot: %-8s done at %6lu us (+%lu us)", st[i].name,
+		         tsc_to_ns(st[i].tsc - tsc_boot()) / 1000, tsc_to_ns(st[i].tsc - prev) / 1000);
+		prev = st[i].tsc;
+	}
+	for (unsigned c = 0; c < ncores; c++)
+		log_debug("core %u: %zu MiB private memory at %#lx", c, core_mem[c].len >> 20,
+		          core_mem[c].base);
+}
+
+static int main_thread(void *arg)
+{
+	(void)arg;
+	int ret = main(kconfig.argc, kconfig.argv);
+	exit(ret);
+}
+
+__noreturn void kernel_main(void)
+{
+	log_boot();
+	mem_init_core();
+	sched_init_core();
+	msg_init();
+	uint64_t t0 = now_ns();
+	arch_start_cores();
+	/* Acquire: every core's start-up (allocator, scheduler) is done before we go on. */
+	while (__atomic_load_n(&cores_ready, __ATOMIC_ACQUIRE) != ncores - 1)
+		cpu_pause();
+	log_info("boot: %u core%s up in %lu us, main() at %lu us", ncores,
+	         ncores > 1 ? "s" : "", (now_ns() - t0) / 1000, now_ns() / 1000);
+	if (thread_spawn(0, main_thread, NULL) < 0)
+		panic("cannot start main()");
+	sched_run();
+}
+
+__noreturn void kernel_core_start(unsigned core)
+{
+	(void)core;
+	mem_init_core();
+	sched_init_core();
+	/* Release: this core's start-up happens before the boot core reads the count. */
+	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
+	sched_run();
+}
+
+const struct cmdline_list *kernel_mmio_devices(void)
+{
+	return &mmio_devices;
+}

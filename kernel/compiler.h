@@ -1,0 +1,46 @@
+/*
+ * compiler.h - small compiler helpers shared by every part of isle.
+ *
+ * Portable code (kernel/, net/, fs/) includes this and nothing from arch/ except through the
+ * narrow arch headers. When ISLE_HOST is defined the same code is compiled for host unit tests,
+ * where per-core variables are plain globals.
+ */
+#ifndef ISLE_COMPILER_H
+#define ISLE_COMPILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define CACHELINE 64
+
+#define __aligned(x) __attribute__((aligned(x)))
+#define __packed __attribute__((packed))
+#define __noreturn __attribute__((noreturn))
+#define __unused __attribute__((unused))
+#define __weak __attribute__((weak))
+#define __cacheline_aligned __aligned(CACHELINE)
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/*
+ * PERCORE puts a variable in the core window: every core sees its own private copy at the same
+ * address (see docs/architecture.md). Never pass the address of a PERCORE variable to another
+ * core. On the host (unit tests) it is an ordinary global.
+ */
+#ifdef ISLE_HOST
+#define PERCORE
+#else
+#define PERCORE __attribute__((section(".percore")))
+#endif
+
+#endif

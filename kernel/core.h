@@ -1,0 +1,46 @@
+/*
+ * core.h - who am I, how many of us are there, and what each core owns.
+ * Filled by the boot core before other cores start; read-only afterwards ([I]).
+ */
+#ifndef ISLE_KERNEL_CORE_H
+#define ISLE_KERNEL_CORE_H
+
+#include "kernel/compiler.h"
+
+#define MAX_CORES 64
+
+struct core_mem {
+	uintptr_t base; /* [I] first byte of the core's private memory (its page allocator) */
+	size_t len;     /* [I] bytes */
+};
+
+extern unsigned ncores;                 /* [I] cores running isle */
+extern struct core_mem core_mem[MAX_CORES]; /* [I] private memory of each core */
+extern PERCORE unsigned core_self;          /* this core's id, 0..ncores-1 */
+
+static inline unsigned core_id(void)
+{
+	return core_self;
+}
+
+/* The core whose private memory holds p, or -1 (image, shared region, not RAM). */
+int core_of_addr(const void *p);
+
+/* Entry points of the portable kernel, called by arch/ setup. */
+__noreturn void kernel_main(void);                 /* boot core, once its window is live */
+__noreturn void kernel_core_start(unsigned core);  /* every other core */
+/* Parses the command line into kconfig; 0 or -EINVAL with a message in err. Boot core, early. */
+int kernel_parse_cmdline(char *line, char *err, size_t errlen);
+
+enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Options from the command line ([I] after boot). */
+struct kconfig {
+	uint64_t cores;    /* cores= : use at most this many cores (0 = all) */
+	int loglevel;      /* loglevel= : LOG_ERROR..LOG_DEBUG */
+	int argc;          /* arguments after "--", for main() */
+	char *argv[32];
+};
+extern struct kconfig kconfig;
+
+#endif

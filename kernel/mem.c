@@ -1,0 +1,227 @@
+/*
+ * mem.c - per-core memory: the glue between the page allocator (kmem.c), the heap (heap.c)
+ * and the message rings.
+ *
+ * Each core keeps its struct mem_core at the start of its own region (core_mem[c].base), so any
+ * core can find the owner of a pointer from the immutable region table, and only the owner
+ * ever writes there. kfree() of another core's block appends the pointer to a per-destination
+ * batch; a batch travels home as one MSG_FREE message carrying up to 7 pointers, sent when it
+ * is full or when the scheduler loop comes around (mem_flush_remote).
+ */
+#include <string.h>
+#include <isle/errno.h>
+#include "kernel/core.h"
+#include "kernel/heap.h"
+#include "kernel/kmem.h"
+#include "kernel/mem.h"
+#include "kernel/msg.h"
+#include "kernel/panic.h"
+
+#define FREE_BATCH 7
+
+struct mem_core {
+	struct kmem km;                  /* [o] page allocator */
+	struct heap heap;                /* [o] size-class heap */
+	uint64_t remote_sent;            /* [o] blocks sent home to other cores */
+	uint64_t remote_received;        /* [o] blocks other cores sent home to us */
+} __cacheline_aligned;
+
+struct free_batch {
+	void *ptr[FREE_BATCH]; /* [o] blocks owned by one other core */
+	unsigned n;            /* [o] */
+};
+
+PERCORE static struct mem_core *self_mem;                /* [o] this core's mem_core */
+PERCORE static struct free_batch batches[MAX_CORES];     /* [o] by destination core */
+PERCORE static uint64_t batches_pending;                 /* [o] bit c: batches[c] non-empty */
+
+static struct mem_core *mem_of(unsigned core)
+{
+	return (struct mem_core *)core_mem[core].base;
+}
+
+int core_of_addr(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	for (unsigned c = 0; c < ncores; c++)
+		if (a >= core_mem[c].base && a - core_mem[c].base < core_mem[c].len)
+			return (int)c;
+	return -1;
+}
+
+void mem_init_core(void)
+{
+	unsigned c = core_id();
+	struct mem_core *m = mem_of(c);
+	size_t hdr = ALIGN_UP(sizeof(*m), PAGE_SIZE);
+	memset(m, 0, sizeof(*m));
+	if (kmem_init(&m->km, core_mem[c].base + hdr, core_mem[c].len - hdr) < 0)
+		panic("core %u: memory region of %zu bytes is too small", c, core_mem[c].len);
+	heap_init(&m->heap, &m->km);
+	self_mem = m;
+}
+
+void *page_alloc(unsigned order)
+{
+	void *p = kmem_alloc(&self_mem->km, order);
+	if (!p) {
+		heap_trim(&self_mem->heap);
+		p = kmem_alloc(&self_mem->km, order);
+	}
+	return p;
+}
+
+void page_free(void *p, unsigned order)
+{
+	if (kmem_free(&self_mem->km, p, order) < 0)
+		panic("page_free(%p, %u): not a live block of core %u", p, order, core_id());
+}
+
+void *kmalloc(size_t size)
+{
+	return heap_alloc(&self_mem->heap, size);
+}
+
+void *kzalloc(size_t size)
+{
+	void *p = kmalloc(size);
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+static void send_batch(unsigned dst)
+{
+	struct free_batch *b = &batches[dst];
+	struct msg m = { .type = MSG_FREE, .arg = b->n };
+	for (unsigned i = 0; i < b->n; i++)
+		m.w[i] = (uintptr_t)b->ptr[i];
+	self_mem->remote_sent += b->n;
+	b->n = 0;
+	batches_pending &= ~(1ull << dst);
+	msg_send(dst, &m);
+}
+
+void kfree(void *p)
+{
+	if (!p)
+		return;
+	int owner = core_of_addr(p);
+	if (owner < 0)
+		panic("kfree(%p): not a heap block of any core", p);
+	if ((unsigned)owner == core_id()) {
+		if (heap_free(&self_mem->heap, p) < 0)
+			panic("kfree(%p): not a live heap block (double free?)", p);
+		return;
+	}
+	struct free_batch *b = &batches[owner];
+	b->ptr[b->n++] = p;
+	batches_pending |= 1ull << owner;
+	if (b->n == FREE_BATCH)
+		send_batch((unsigned)owner);
+}
+
+bool mem_remote_pending(void)
+{
+	return batches_pending != 0;
+}
+
+void mem_flush_remote(void)
+{
+	while (batches_pending)
+		send_batch((unsigned)__builtin_ctzll(batches_pending));
+}
+
+static void on_free(const struct msg *m)
+{
+	if (m->arg > FREE_BATCH)
+		panic("MSG_FREE from core %u with %u blocks", m->src, m->arg);
+	for (unsigned i = 0; i < m->arg; i++) {
+		void *p = (void *)(uintptr_t)m->w[i];
+		if (heap_free(&self_mem->heap, p) < 0)
+			panic("remote free of %p from core %u: not a live block of core %u", p, m->src,
+			      core_id());
+	}
+	self_mem->remote_received += m->arg;
+}
+MSG_HANDLER(MSG_FREE, on_free);
+
+size_t kmalloc_usable_size(const void *p)
+{
+	int owner = core_of_addr(p);
+	if (owner < 0)
+		return 0;
+	/* A live block's size class never changes while it is live, so reading the owner's
+	 * page metadata for it is safe from any core. */
+	return heap_usable_size(&mem_of((unsigned)owner)->heap, p);
+}
+
+void mem_stats(struct mem_stats *out)
+{
+	struct heap_stats hs;
+	heap_stats(&self_mem->heap, &hs);
+	*out = (struct mem_stats){
+		.heap_bytes = hs.bytes_in_use,
+		.heap_blocks = hs.blocks_in_use,
+		.free_pages = kmem_free_pages(&self_mem->km),
+		.total_pages = kmem_total_pages(&self_mem->km),
+		.allocs = hs.allocs,
+		.frees = hs.frees,
+		.failed = hs.failed,
+		.remote_frees_sent = self_mem->remote_sent,
+		.remote_frees_received = self_mem->remote_received,
+	};
+}
+
+/* ---- the C library's names, for applications ------------------------------------------------ */
+
+void *malloc(size_t size)
+{
+	return kmalloc(size);
+}
+
+void free(void *p)
+{
+	kfree(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total))
+		return NULL;
+	return kzalloc(total);
+}
+
+void *realloc(void *p, size_t size)
+{
+	if (!p)
+		return kmalloc(size);
+	if (size == 0) {
+		kfree(p);
+		return NULL;
+	}
+	size_t old = kmalloc_usable_size(p);
+	if (size <= old && core_of_addr(p) == (int)core_id())
+		return p;
+	void *q = kmalloc(size);
+	if (!q)
+		return NULL;
+	memcpy(q, p, MIN(old, size));
+	kfree(p);
+	return q;
+}
+
+void *aligned_alloc(size_t align, size_t size)
+{
+	return heap_alloc_aligned(&self_mem->heap, size, align);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	void *p = heap_alloc_aligned(&self_mem->heap, size, align);
+	if (!p)
+		return align & (align - 1) || align < sizeof(void *) ? EINVAL : ENOMEM;
+	*out = p;
+	return 0;
+}

@@ -1,0 +1,254 @@
+/*
+ * msg.c - message rings between cores, handler dispatch, doorbells, barriers.
+ *
+ * Layout in the shared region: rings[src * ncores + dst], each a ring of MSG_RING_SLOTS
+ * 64-byte messages (kernel/ring.c), and one cache line per core holding its "idle" flag.
+ * The only stores another core ever sees from us are to rings where we are the producer
+ * (tail, slots) or consumer (head), and to our own idle flag.
+ *
+ * Doorbell protocol (no lost wake-ups). The sender pushes, then fences, then reads the
+ * destination's idle flag and sends an IPI if it is set. The destination, with interrupts off,
+ * sets its idle flag, fences, then checks every ring once more before it halts. Either the
+ * sender sees idle = 1 (and the IPI ends the halt), or the destination sees the message.
+ */
+#include <isle/errno.h>
+#include "arch/x86_64/arch.h"
+#include "kernel/core.h"
+#include "kernel/mem.h"
+#include "kernel/msg.h"
+#include "kernel/panic.h"
+#include "kernel/sched.h"
+
+#define MSG_RING_SLOTS 64
+#define POLL_BUDGET 32 /* messages per ring per poll, so one busy sender cannot starve others */
+
+struct core_flag {
+	uint32_t idle; /* [a] written by the owner core, read by senders; see the protocol above */
+} __cacheline_aligned;
+
+/* A message that found its ring full while we were in handler context. */
+struct overflow {
+	struct overflow *next; /* [o] */
+	struct msg m;          /* [o] */
+};
+
+struct overflow_queue {
+	struct overflow *head, *tail; /* [o] FIFO per destination */
+};
+
+static struct ring **rings;          /* [I] pointers; each ring's lines are [a] (see ring.c) */
+static struct core_flag *flags;      /* [I] pointer to ncores flags */
+static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
+
+PERCORE static struct overflow_queue overflow[MAX_CORES]; /* [o] by destination */
+PERCORE static uint64_t overflow_pending;                 /* [o] bit c: overflow[c] non-empty */
+PERCORE static struct msg_stats stats;                    /* [o] */
+PERCORE static uint32_t barrier_arrived[2];               /* [o] by generation parity */
+PERCORE static uint32_t barrier_gen;                      /* [o] barriers entered so far */
+PERCORE static struct thread *barrier_waiter;             /* [o] thread waiting in core_barrier */
+
+extern const struct msg_handler __msg_handlers_start[], __msg_handlers_end[];
+
+static struct ring *ring_of(unsigned src, unsigned dst)
+{
+	return rings[src * ncores + dst];
+}
+
+void msg_init(void)
+{
+	unsigned n = ncores;
+	rings = boot_alloc(sizeof(*rings) * n * n);
+	flags = boot_alloc(sizeof(*flags) * n);
+	if (!rings || !flags)
+		panic("no shared memory for %u x %u message rings", n, n);
+	for (unsigned i = 0; i < n * n; i++) {
+		if (i / n == i % n)
+			continue; /* no ring from a core to itself */
+		rings[i] = boot_alloc(ring_bytes(MSG_RING_SLOTS));
+		if (!rings[i])
+			panic("no shared memory for message rings");
+		ring_init(rings[i], MSG_RING_SLOTS);
+	}
+	for (const struct msg_handler *h = __msg_handlers_start; h < __msg_handlers_end; h++) {
+		kassert(h->type > MSG_NONE && h->type < MSG_TYPE_MAX && !handlers[h->type]);
+		handlers[h->type] = h->fn;
+	}
+	/* Other cores start after this and the start itself orders these stores before them. */
+}
+
+static void doorbell(unsigned dst)
+{
+	/* Full fence: our push (tail store) must be globally visible before we read the idle
+	 * flag, or we could miss a core that went idle after checking the ring. Pairs with the
+	 * fence in msg_set_idle. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&flags[dst].idle, __ATOMIC_RELAXED)) {
+		stats.doorbells++;
+		arch_doorbell(dst);
+	}
+}
+
+static void overflow_add(unsigned dst, const struct msg *m)
+{
+	struct overflow *o = kmalloc(sizeof(*o));
+	if (!o)
+		panic("out of memory queueing a message for core %u", dst);
+	o->next = NULL;
+	o->m = *m;
+	struct overflow_queue *q = &overflow[dst];
+	if (q->tail)
+		q->tail->next = o;
+	else
+		q->head = o;
+	q->tail = o;
+	overflow_pending |= 1ull << dst;
+}
+
+/* Moves queued overflow messages into their rings while there is room. */
+static void overflow_flush(void)
+{
+	uint64_t pending = overflow_pending;
+	while (pending) {
+		unsigned dst = (unsigned)__builtin_ctzll(pending);
+		pending &= pending - 1;
+		struct overflow_queue *q = &overflow[dst];
+		bool pushed = false;
+		while (q->head && ring_push(ring_of(core_id(), dst), &q->head->m)) {
+			struct overflow *o = q->head;
+			q->head = o->next;
+			kfree(o);
+			pushed = true;
+		}
+		if (!q->head) {
+			q->tail = NULL;
+			overflow_pending &= ~(1ull << dst);
+		}
+		if (pushed)
+			doorbell(dst);
+	}
+}
+
+int msg_send(unsigned dst, struct msg *m)
+{
+	if (dst >= ncores || dst == core_id() || m->type == MSG_NONE ||
+	    m->type >= MSG_TYPE_MAX)
+		return -EINVAL;
+	m->src = (uint16_t)core_id();
+	stats.sent++;
+	struct ring *r = ring_of(core_id(), dst);
+	if (!(overflow_pending & (1ull << dst)) && ring_push(r, m)) {
+		doorbell(dst);
+		return 0;
+	}
+	stats.full_waits++;
+	if (!thread_self()) {
+		overflow_add(dst, m); /* handler context: may not block */
+		return 0;
+	}
+	/* Back-pressure: wait until the destination has made room, keeping order with any
+	 * messages already queued in overflow. */
+	while ((overflow_pending & (1ull << dst)) || !ring_push(r, m)) {
+		doorbell(dst);
+		thread_yield();
+	}
+	doorbell(dst);
+	return 0;
+}
+
+int msg_broadcast(struct msg *m)
+{
+	for (unsigned c = 0; c < ncores; c++) {
+		if (c == core_id())
+			continue;
+		struct msg copy = *m;
+		int err = msg_send(c, &copy);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+bool msg_poll(void)
+{
+	bool any = false;
+	unsigned self = core_id();
+	if (overflow_pending)
+		overflow_flush();
+	for (unsigned src = 0; src < ncores; src++) {
+		if (src == self)
+			continue;
+		struct ring *r = ring_of(src, self);
+		struct msg m;
+		for (unsigned i = 0; i < POLL_BUDGET && ring_pop(r, &m); i++) {
+			any = true;
+			stats.received++;
+			msg_fn fn = m.type < MSG_TYPE_MAX ? handlers[m.type] : NULL;
+			if (!fn)
+				panic("message of unknown type %u from core %u", m.type, m.src);
+			fn(&m);
+		}
+	}
+	return any;
+}
+
+bool msg_pending(void)
+{
+	if (overflow_pending || mem_remote_pending())
+		return true;
+	for (unsigned src = 0; src < ncores; src++)
+		if (src != core_id() && !ring_empty(ring_of(src, core_id())))
+			return true;
+	return false;
+}
+
+void msg_set_idle(bool idle)
+{
+	__atomic_store_n(&flags[core_id()].idle, idle, __ATOMIC_RELAXED);
+	/* Full fence: the idle flag must be visible before we look at the rings one last time
+	 * (pairs with the fence in doorbell()). Not needed when waking up. */
+	if (idle)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void msg_stats(struct msg_stats *out)
+{
+	*out = stats;
+}
+
+/* ---- calls and barriers ------------------------------------------------------------------------ */
+
+static void on_call(const struct msg *m)
+{
+	void (*fn)(void *) = (void (*)(void *))(uintptr_t)m->w[0];
+	fn((void *)(uintptr_t)m->w[1]);
+}
+MSG_HANDLER(MSG_CALL, on_call);
+
+int msg_call(unsigned dst, void (*fn)(void *arg), void *arg)
+{
+	struct msg m = { .type = MSG_CALL, .w = { (uintptr_t)fn, (uintptr_t)arg } };
+	return msg_send(dst, &m);
+}
+
+static void on_barrier(const struct msg *m)
+{
+	barrier_arrived[m->arg & 1]++;
+	if (barrier_waiter && barrier_arrived[barrier_gen & 1] == ncores - 1)
+		thread_wake(barrier_waiter);
+}
+MSG_HANDLER(MSG_BARRIER, on_barrier);
+
+void core_barrier(void)
+{
+	/* Generation g's arrivals count in slot g & 1: a core can be at most one barrier ahead
+	 * of us, because it cannot leave barrier g before we arrive at it. */
+	uint32_t gen = ++barrier_gen;
+	struct msg m = { .type = MSG_BARRIER, .arg = gen };
+	msg_broadcast(&m);
+	while (barrier_arrived[gen & 1] < ncores - 1) {
+		barrier_waiter = thread_self();
+		thread_block();
+		barrier_waiter = NULL;
+	}
+	barrier_arrived[gen & 1] = 0;
+}

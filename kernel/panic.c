@@ -1,0 +1,108 @@
+/*
+ * panic.c - the last words of a core: message, backtrace, stop everything.
+ *
+ * Backtraces follow the frame-pointer chain (the kernel is built with
+ * -fno-omit-frame-pointer) and are checked at every step so a corrupt stack cannot fault the
+ * panic path. Symbols come from the .ksyms table the second link pass puts in the image.
+ */
+#include <stdarg.h>
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/setup.h"
+#include "kernel/console.h"
+#include "kernel/panic.h"
+#include "kernel/printf.h"
+
+/* Generated table (ci/mksyms): addresses sorted ascending, names as offsets into strings. */
+extern const uint64_t ksyms_count;
+extern const uint64_t ksyms_addr[];
+extern const uint32_t ksyms_name[];
+extern const char ksyms_strings[];
+extern char __text_start[], __text_end[];
+
+/* Core id + 1 of the core that is panicking; 0 while nobody is. [a] */
+static uint32_t panic_core;
+
+void ksym_format(uint64_t addr, char *buf, size_t len)
+{
+	uint64_t lo = 0, hi = ksyms_count;
+	if (hi == 0 || addr < ksyms_addr[0] || addr >= (uintptr_t)__text_end) {
+		ksnprintf(buf, len, "?");
+		return;
+	}
+	while (hi - lo > 1) { /* last symbol <= addr */
+		uint64_t mid = (lo + hi) / 2;
+		if (ksyms_addr[mid] <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	ksnprintf(buf, len, "%s+%#lx", ksyms_strings + ksyms_name[lo], addr - ksyms_addr[lo]);
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
+	char sym[96];
+	kprintf_panic("  backtrace:\n");
+	if (rip) {
+		ksym_format(rip, sym, sizeof(sym));
+		kprintf_panic("    %016lx %s\n", rip, sym);
+	}
+	for (int depth = 0; depth < 32 && rbp; depth++) {
+		/* A frame is 16 bytes: saved rbp, return address. Frames only go up the stack. */
+		if (rbp & 7)
+			break;
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
+		uint64_t ret = frame[1];
+		if (ret < (uintptr_t)__text_start || ret >= (uintptr_t)__text_end)
+			break;
+		ksym_format(ret, sym, sizeof(sym));
+		kprintf_panic("    %016lx %s\n", ret, sym);
+		if (frame[0] <= rbp || frame[0] - rbp > 0x100000)
+			break;
+		rbp = frame[0];
+	}
+}
+
+void panic_begin(void)
+{
+	irq_disable();
+	uint32_t none = 0;
+	/* Only the first core to panic reports; later ones wait for the NMI that stops them. */
+	if (!__atomic_compare_exchange_n(&panic_core, &none, core_id() + 1, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE) &&
+	    none != core_id() + 1)
+		cpu_halt_forever();
+}
+
+bool panic_in_progress_here(void)
+{
+	return __atomic_load_n(&panic_core, __ATOMIC_ACQUIRE) == core_id() + 1;
+}
+
+__noreturn void panic_stop(void)
+{
+	kprintf_panic("*** isle: stopping all cores (exit status %d)\n", EXIT_PANIC);
+	arch_stop_others();
+	arch_exit(EXIT_PANIC);
+}
+
+__noreturn void panic(const char *fmt, ...)
+{
+	panic_begin();
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kprintf_panic("\n*** isle: panic on core %u: %s\n", core_id(), msg);
+	backtrace_print(0, read_rbp());
+	panic_stop();
+}
+
+/* Called by code built with -fstack-protector when a canary was overwritten. */
+uint64_t __stack_chk_guard = 0x595e9fbd94fda766ull;
+
+__noreturn void __stack_chk_fail(void)
+{
+	panic("stack smashing detected (stack protector canary overwritten)");
+}

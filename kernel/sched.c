@@ -1,0 +1,444 @@
+/*
+ * sched.c - the per-core scheduler: threads, the run queue, sleeping, and the loop that runs
+ * a core.
+ *
+ * Each core runs sched_run() on its boot stack (the "scheduler context"). The loop handles
+ * incoming messages, fires expired timers, then switches to the first runnable thread; the
+ * thread runs until it blocks, yields, sleeps or exits, which switches back to the loop. With
+ * nothing to do the core halts with interrupts on; a message doorbell, a timer or a device
+ * interrupt wakes it. Interrupt handlers never touch the run queue, so none of this needs
+ * interrupts off except the final check before halting.
+ *
+ * A thread's life: RUNNABLE (in the run queue) -> RUNNING -> BLOCKED/RUNNABLE ... -> ZOMBIE.
+ * A zombie's stack is released by the loop right after it switched away from it; the struct
+ * stays until the joiner collects the exit value (or at once for a detached thread).
+ * Threads on other cores are created and joined by message: the asking thread waits on a
+ * record on its own stack that the answer (handled on its own core) fills in.
+ */
+#include <string.h>
+#include <isle/errno.h>
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/layout.h"
+#include "kernel/console.h"
+#include "kernel/core.h"
+#include "kernel/mem.h"
+#include "kernel/msg.h"
+#include "kernel/panic.h"
+#include "kernel/sched.h"
+
+enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
+
+struct thread {
+	void *sp;               /* [o] saved stack pointer while not running */
+	struct thread *next;    /* [o] run-queue link */
+	enum thread_state state; /* [o] */
+	unsigned core;          /* [I] the core it lives on (read by joiners elsewhere) */
+	unsigned slot;          /* [o] stack slot */
+	size_t stack_len;       /* [o] mapped bytes at the top of the slot */
+	thread_fn fn;           /* [o] entry */
+	void *arg;              /* [o] its argument */
+	int ret;                /* [o] exit value */
+	bool detached;          /* [o] free at exit, nobody joins */
+	bool joined;            /* [o] a join is pending */
+	unsigned joiner_core;   /* [o] core of the joining thread */
+	void *joiner;           /* [o] local: struct thread *; remote: the join record there */
+	bool woken;             /* [o] sleep: the timer fired */
+	struct timer sleep;     /* [o] sleep timer */
+};
+
+/* A thread waiting on another core's answer keeps this on its own stack. */
+struct remote_wait {
+	struct thread *waiter; /* the waiting thread */
+	struct thread *thread; /* create: the new thread (NULL on failure) */
+	int ret;               /* join: the exit value; create: error */
+	bool done;             /* the answer arrived */
+};
+
+struct sched {
+	void *sp;                     /* [o] scheduler context's saved stack pointer */
+	struct thread *current;       /* [o] running thread, NULL in scheduler context */
+	struct thread *head, *tail;   /* [o] run queue, FIFO */
+	struct timerq timers;         /* [o] */
+	uint16_t *free_slots;         /* [o] stack slots given back */
+	unsigned nfree_slots;         /* [o] */
+	unsigned next_slot;           /* [o] slots never used start here */
+	uint64_t start_ns;            /* [o] when this core started scheduling */
+	struct sched_stats stats;     /* [o] */
+};
+PERCORE static struct sched S;
+
+extern void ctx_switch(void **save_sp, void *next_sp);
+extern char ctx_thread_entry[];
+
+static void runq_push(struct thread *t)
+{
+	t->state = T_RUNNABLE;
+	t->next = NULL;
+	if (S.tail)
+		S.tail->next = t;
+	else
+		S.head = t;
+	S.tail = t;
+}
+
+static struct thread *runq_pop(void)
+{
+	struct thread *t = S.head;
+	if (t) {
+		S.head = t->next;
+		if (!S.head)
+			S.tail = NULL;
+	}
+	return t;
+}
+
+void sched_init_core(void)
+{
+	timerq_init(&S.timers);
+	S.free_slots = kmalloc(sizeof(uint16_t) * arch_stack_slots());
+	if (!S.free_slots)
+		panic("no memory for the scheduler");
+	S.start_ns = now_ns();
+}
+
+uint64_t now_ns(void)
+{
+	return arch_now_ns();
+}
+
+struct thread *thread_self(void)
+{
+	return S.current;
+}
+
+unsigned thread_core(const struct thread *t)
+{
+	return t->core;
+}
+
+/* ---- creating threads ------------------------------------------------------------------------- */
+
+static __noreturn void thread_start(struct thread *t)
+{
+	thread_exit(t->fn(t->arg));
+}
+
+static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool detached)
+{
+	stack = ALIGN_UP(stack ? stack : THREAD_STACK_DEFAULT, 4096);
+	if (stack > THREAD_STACK_MAX)
+		return NULL;
+	unsigned slot;
+	if (S.nfree_slots)
+		slot = S.free_slots[--S.nfree_slots];
+	else if (S.next_slot < arch_stack_slots())
+		slot = S.next_slot++;
+	else
+		return NULL;
+	struct thread *t = kzalloc(sizeof(*t));
+	uintptr_t top = arch_stack_slot(core_id(), slot) + STACK_SLOT_SIZE;
+	if (!t || arch_stack_map(top, stack) < 0) {
+		kfree(t);
+		S.free_slots[S.nfree_slots++] = (uint16_t)slot;
+		return NULL;
+	}
+	t->core = core_id();
+	t->slot = slot;
+	t->stack_len = stack;
+	t->fn = fn;
+	t->arg = arg;
+	t->detached = detached;
+	timer_init(&t->sleep, NULL);
+
+	/* The frame ctx_switch pops: x87 control word, MXCSR, r15, r14, r13, r12, rbx, rbp, and
+	 * the return address; ctx_thread_entry then calls r13(r12). */
+	uint64_t *sp = (uint64_t *)(top - 64);
+	sp -= 9;
+	sp[0] = 0x037F;
+	sp[1] = 0x1F80;
+	sp[4] = (uintptr_t)thread_start;
+	sp[5] = (uintptr_t)t;
+	sp[8] = (uintptr_t)ctx_thread_entry;
+	t->sp = sp;
+
+	S.stats.threads_created++;
+	S.stats.threads_live++;
+	runq_push(t);
+	return t;
+}
+
+static void on_create(const struct msg *m)
+{
+	struct thread *t = create_local((thread_fn)(uintptr_t)m->w[0], (void *)(uintptr_t)m->w[1],
+	                                m->w[2], m->arg & 1);
+	if (!m->w[3]) {
+		if (!t)
+			log_error("thread_spawn_async from core %u: out of memory", m->src);
+		return;
+	}
+	struct msg r = { .type = MSG_THREAD_CREATED, .w = { m->w[3], (uintptr_t)t } };
+	msg_send(m->src, &r);
+}
+MSG_HANDLER(MSG_THREAD_CREATE, on_create);
+
+static void on_created(const struct msg *m)
+{
+	struct remote_wait *w = (struct remote_wait *)(uintptr_t)m->w[0];
+	w->thread = (struct thread *)(uintptr_t)m->w[1];
+	w->done = true;
+	thread_wake(w->waiter);
+}
+MSG_HANDLER(MSG_THREAD_CREATED, on_created);
+
+static struct thread *create(unsigned core, thread_fn fn, void *arg, size_t stack,
+                             bool detached, bool wait)
+{
+	if (core >= ncores || !fn)
+		return NULL;
+	if (core == core_id())
+		return create_local(fn, arg, stack, detached);
+	struct remote_wait w = { .waiter = S.current };
+	struct msg m = { .type = MSG_THREAD_CREATE,
+		         .arg = detached,
+		         .w = { (uintptr_t)fn, (uintptr_t)arg, stack, wait ? (uintptr_t)&w : 0 } };
+	if (msg_send(core, &m) < 0)
+		return NULL;
+	if (!wait)
+		return (struct thread *)1; /* sent; the caller only learns success */
+	while (!w.done)
+		thread_block();
+	return w.thread;
+}
+
+struct thread *thread_create_stack(unsigned core, thread_fn fn, void *arg, size_t stack)
+{
+	if (core != core_id() && !S.current)
+		return NULL; /* a handler cannot wait for the answer */
+	return create(core, fn, arg, stack, false, true);
+}
+
+struct thread *thread_create(unsigned core, thread_fn fn, void *arg)
+{
+	return thread_create_stack(core, fn, arg, 0);
+}
+
+int thread_spawn(unsigned core, thread_fn fn, void *arg)
+{
+	if (core >= ncores || !fn)
+		return -EINVAL;
+	bool wait = S.current != NULL || core == core_id();
+	return create(core, fn, arg, 0, true, wait) ? 0 : -ENOMEM;
+}
+
+/* ---- running, blocking, ending ---------------------------------------------------------------- */
+
+static void to_scheduler(void)
+{
+	struct thread *t = S.current;
+	ctx_switch(&t->sp, S.sp);
+}
+
+void thread_yield(void)
+{
+	if (!S.current)
+		return;
+	runq_push(S.current);
+	to_scheduler();
+}
+
+void thread_block(void)
+{
+	kassert(S.current);
+	S.current->state = T_BLOCKED;
+	to_scheduler();
+}
+
+void thread_wake(struct thread *t)
+{
+	kassert(t->core == core_id());
+	if (t->state == T_BLOCKED)
+		runq_push(t);
+}
+
+__noreturn void thread_exit(int ret)
+{
+	struct thread *t = S.current;
+	kassert(t);
+	t->ret = ret;
+	t->state = T_ZOMBIE;
+	to_scheduler();
+	panic("zombie thread resumed");
+}
+
+static void send_joined(struct thread *t)
+{
+	struct msg m = { .type = MSG_THREAD_JOINED, .w = { (uintptr_t)t->joiner }, .arg = (uint32_t)t->ret };
+	msg_send(t->joiner_core, &m);
+	kfree(t);
+}
+
+/* The scheduler loop runs this after switching away from a thread that ended. */
+static void reap(struct thread *t)
+{
+	arch_stack_unmap(arch_stack_slot(core_id(), t->slot) + STACK_SLOT_SIZE, t->stack_len);
+	S.free_slots[S.nfree_slots++] = (uint16_t)t->slot;
+	S.stats.threads_exited++;
+	S.stats.threads_live--;
+	if (t->detached) {
+		kfree(t);
+	} else if (t->joined) {
+		if (t->joiner_core == core_id())
+			thread_wake(t->joiner);
+		else
+			send_joined(t);
+	}
+}
+
+static void on_join(const struct msg *m)
+{
+	struct thread *t = (struct thread *)(uintptr_t)m->w[0];
+	t->joined = true;
+	t->joiner_core = m->src;
+	t->joiner = (void *)(uintptr_t)m->w[1];
+	if (t->state == T_ZOMBIE)
+		send_joined(t);
+}
+MSG_HANDLER(MSG_THREAD_JOIN, on_join);
+
+static void on_joined(const struct msg *m)
+{
+	struct remote_wait *w = (struct remote_wait *)(uintptr_t)m->w[0];
+	w->ret = (int)m->arg;
+	w->done = true;
+	thread_wake(w->waiter);
+}
+MSG_HANDLER(MSG_THREAD_JOINED, on_joined);
+
+int thread_join(struct thread *t, int *ret)
+{
+	if (!t || !S.current)
+		return -EINVAL;
+	if (t == S.current)
+		return -EDEADLK;
+	if (t->core != core_id()) {
+		struct remote_wait w = { .waiter = S.current };
+		struct msg m = { .type = MSG_THREAD_JOIN, .w = { (uintptr_t)t, (uintptr_t)&w } };
+		if (msg_send(t->core, &m) < 0)
+			return -EINVAL;
+		while (!w.done)
+			thread_block();
+		if (ret)
+			*ret = w.ret;
+		return 0;
+	}
+	if (t->detached || t->joined)
+		return -EINVAL;
+	if (t->state != T_ZOMBIE) {
+		t->joined = true;
+		t->joiner_core = core_id();
+		t->joiner = S.current;
+		while (t->state != T_ZOMBIE)
+			thread_block();
+	}
+	if (ret)
+		*ret = t->ret;
+	kfree(t);
+	return 0;
+}
+
+/* ---- time ------------------------------------------------------------------------------------- */
+
+void timer_add(struct timer *t)
+{
+	timerq_add(&S.timers, t);
+}
+
+bool timer_del(struct timer *t)
+{
+	return timerq_del(&S.timers, t);
+}
+
+static void sleep_fired(struct timer *tm)
+{
+	struct thread *t = container_of(tm, struct thread, sleep);
+	t->woken = true;
+	thread_wake(t);
+}
+
+void sleep_ns(uint64_t ns)
+{
+	struct thread *t = S.current;
+	if (!t)
+		panic("sleep in scheduler context");
+	t->woken = false;
+	t->sleep.deadline = now_ns() + ns;
+	t->sleep.fn = sleep_fired;
+	timer_add(&t->sleep);
+	while (!t->woken)
+		thread_block();
+}
+
+void sleep_ms(uint64_t ms)
+{
+	sleep_ns(ms * 1000000);
+}
+
+static bool run_timers(void)
+{
+	bool any = false;
+	struct timer *t;
+	while ((t = timerq_pop_expired(&S.timers, now_ns()))) {
+		t->fn(t);
+		any = true;
+	}
+	return any;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------- */
+
+static void idle(void)
+{
+	irq_disable();
+	msg_set_idle(true);
+	if (!S.head && !msg_pending()) {
+		struct timer *first = timerq_first(&S.timers);
+		uint64_t t0 = now_ns();
+		if (!first || first->deadline > t0) {
+			arch_timer_arm(first ? first->deadline : 0);
+			cpu_idle_wait(); /* returns with interrupts on */
+			uint64_t t1 = now_ns();
+			S.stats.idle_ns += t1 - t0;
+			S.stats.wakeups++;
+		}
+	}
+	msg_set_idle(false);
+	irq_enable();
+}
+
+__noreturn void sched_run(void)
+{
+	for (;;) {
+		msg_poll();
+		mem_flush_remote();
+		run_timers();
+		struct thread *t = runq_pop();
+		if (!t) {
+			idle();
+			continue;
+		}
+		t->state = T_RUNNING;
+		S.current = t;
+		S.stats.switches++;
+		ctx_switch(&S.sp, t->sp);
+		S.current = NULL;
+		if (t->state == T_ZOMBIE)
+			reap(t);
+	}
+}
+
+void sched_stats(struct sched_stats *out)
+{
+	*out = S.stats;
+	uint64_t up = now_ns() - S.start_ns;
+	out->busy_ns = up > S.stats.idle_ns ? up - S.stats.idle_ns : 0;
+}

@@ -1,0 +1,17 @@
+/* sched.h - the kernel side of the per-core scheduler (API: include/isle/thread.h). */
+#ifndef ISLE_KERNEL_SCHED_H
+#define ISLE_KERNEL_SCHED_H
+
+#include <isle/thread.h>
+#include "kernel/compiler.h"
+#include "kernel/timerq.h"
+
+void sched_init_core(void);
+/* Runs threads, messages and timers on this core forever. */
+__noreturn void sched_run(void);
+
+/* Per-core timers (fn runs in scheduler context when the deadline passes). */
+void timer_add(struct timer *t);
+bool timer_del(struct timer *t);
+
+#endif

@@ -1,0 +1,2 @@
+# The ACPI table parser; kernel/printf.c formats its messages.
+unit_acpi_SRCS := arch/x86_64/acpi.c kernel/printf.c

@@ -1,0 +1,1 @@
+unit_heap_SRCS := kernel/heap.c kernel/kmem.c

@@ -1,0 +1,1 @@
+unit_kmem_SRCS := kernel/kmem.c

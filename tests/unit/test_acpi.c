@@ -1,0 +1,915 @@
+/*
+ * test_acpi.c - acpi_parse() against synthetic tables.
+ *
+ * "Physical memory" is a heap buffer; a physical address is an offset into it. The map
+ * callback is strict: it hands the parser a fresh heap copy of exactly the bytes asked for, so
+ * AddressSanitizer reports any read past a range the parser mapped, not only past the buffer.
+ * The table sets imitate what QEMU builds for pc (RSDP v0 + RSDT), q35 (XSDT, MCFG) and
+ * microvm (hardware-reduced FADT, x2APIC), followed by malformed variants and a bounded
+ * random-mutation run.
+ */
+#include "tests/unit/test.h"
+
+#include <isle/errno.h>
+
+#include "arch/x86_64/firmware.h"
+
+/* ---- fake physical memory ---------------------------------------------------------------- */
+
+struct copy {
+	struct copy *next; /* older copies */
+	uint8_t data[]; /* exactly the mapped bytes */
+};
+
+static uint8_t *mem; /* the fake physical memory */
+static size_t mem_size; /* its size; addresses at or above are not accessible */
+static struct copy *copies; /* every range handed out by fake_map since the last release */
+static char err[256]; /* message from the last parse */
+
+static const void *fake_map(uint64_t phys, size_t len, void *ctx)
+{
+	struct copy *c;
+
+	(void)ctx;
+	if (phys > mem_size || len > mem_size - phys)
+		return NULL;
+	c = malloc(sizeof(*c) + (len ? len : 1));
+	if (c == NULL)
+		abort();
+	memcpy(c->data, mem + phys, len);
+	c->next = copies;
+	copies = c;
+	return c->data;
+}
+
+static void fake_release(void)
+{
+	while (copies != NULL) {
+		struct copy *c = copies;
+
+		copies = c->next;
+		free(c);
+	}
+}
+
+static void mem_new(size_t size)
+{
+	free(mem);
+	mem = calloc(1, size);
+	if (mem == NULL)
+		abort();
+	mem_size = size;
+}
+
+static int parse(uint64_t rsdp, struct acpi_info *ai)
+{
+	struct phys_access pa = { fake_map, NULL };
+	int rc;
+
+	rc = acpi_parse(rsdp, &pa, ai, err, sizeof(err));
+	fake_release();
+	return rc;
+}
+
+/* ---- table builders ---------------------------------------------------------------------- */
+
+static void w8(uint64_t a, uint8_t v)
+{
+	mem[a] = v;
+}
+
+static void w16(uint64_t a, uint16_t v)
+{
+	memcpy(mem + a, &v, sizeof(v));
+}
+
+static void w32(uint64_t a, uint32_t v)
+{
+	memcpy(mem + a, &v, sizeof(v));
+}
+
+static void w64(uint64_t a, uint64_t v)
+{
+	memcpy(mem + a, &v, sizeof(v));
+}
+
+static uint32_t r32(uint64_t a)
+{
+	uint32_t v;
+
+	memcpy(&v, mem + a, sizeof(v));
+	return v;
+}
+
+static uint8_t sum(uint64_t a, uint32_t len)
+{
+	uint8_t s = 0;
+
+	while (len-- > 0)
+		s += mem[a++];
+	return s;
+}
+
+/* Writes the RSDP; revision >= 2 makes it 36 bytes with an XSDT pointer. */
+static void rsdp(uint64_t a, uint8_t rev, uint32_t rsdt, uint64_t xsdt)
+{
+	memcpy(mem + a, "RSD PTR ", 8);
+	memcpy(mem + a + 9, "ISLE  ", 6);
+	w8(a + 15, rev);
+	w32(a + 16, rsdt);
+	w8(a + 8, 0);
+	w8(a + 8, -sum(a, 20));
+	if (rev >= 2) {
+		w32(a + 20, 36);
+		w64(a + 24, xsdt);
+		w8(a + 32, 0);
+		w8(a + 32, -sum(a, 36));
+	}
+}
+
+/* Recomputes a table's checksum from its length field. */
+static void sdt_sum(uint64_t a)
+{
+	w8(a + 9, 0);
+	w8(a + 9, -sum(a, r32(a + 4)));
+}
+
+/* Writes a table header; the body is the caller's, then sdt_sum(). */
+static void sdt(uint64_t a, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(mem + a, sig, 4);
+	w32(a + 4, len);
+	w8(a + 8, rev);
+	memcpy(mem + a + 10, "ISLE  ", 6);
+	memcpy(mem + a + 16, "ISLETEST", 8);
+	w32(a + 24, 1);
+}
+
+/* An RSDT (esize 4) or XSDT (esize 8) listing n tables. */
+static void root(uint64_t a, const char *sig, unsigned esize, const uint64_t *tables, unsigned n)
+{
+	unsigned i;
+
+	sdt(a, sig, 36 + esize * n, 1);
+	for (i = 0; i < n; i++) {
+		if (esize == 8)
+			w64(a + 36 + 8 * i, tables[i]);
+		else
+			w32(a + 36 + 4 * i, (uint32_t)tables[i]);
+	}
+	sdt_sum(a);
+}
+
+/* MADT builder: madt_begin, entries, madt_end. */
+static uint64_t madt_at; /* table being built */
+static uint32_t madt_len; /* its length so far */
+
+static void madt_begin(uint64_t a, uint32_t lapic, uint32_t flags)
+{
+	madt_at = a;
+	madt_len = 44;
+	sdt(a, "APIC", 0, 3);
+	w32(a + 36, lapic);
+	w32(a + 40, flags);
+}
+
+static uint64_t madt_entry(uint8_t type, uint8_t len)
+{
+	uint64_t e = madt_at + madt_len;
+
+	w8(e, type);
+	w8(e + 1, len);
+	madt_len += len;
+	return e;
+}
+
+static void madt_lapic(uint8_t uid, uint8_t id, uint32_t flags)
+{
+	uint64_t e = madt_entry(0, 8);
+
+	w8(e + 2, uid);
+	w8(e + 3, id);
+	w32(e + 4, flags);
+}
+
+static void madt_x2apic(uint32_t id, uint32_t flags)
+{
+	uint64_t e = madt_entry(9, 16);
+
+	w32(e + 4, id);
+	w32(e + 8, flags);
+	w32(e + 12, id);
+}
+
+static void madt_ioapic(uint8_t id, uint32_t addr, uint32_t gsi)
+{
+	uint64_t e = madt_entry(1, 12);
+
+	w8(e + 2, id);
+	w32(e + 4, addr);
+	w32(e + 8, gsi);
+}
+
+/* Interrupt source override (type 2) and LAPIC NMI (type 4): present, ignored by isle. */
+static void madt_noise(void)
+{
+	uint64_t e = madt_entry(2, 10);
+
+	w8(e + 3, 0);
+	w32(e + 4, 2);
+	e = madt_entry(4, 6);
+	w8(e + 2, 0xff);
+	w8(e + 5, 1);
+}
+
+static void madt_end(void)
+{
+	w32(madt_at + 4, madt_len);
+	sdt_sum(madt_at);
+}
+
+static void gas(uint64_t a, uint8_t space, uint8_t width, uint64_t addr)
+{
+	w8(a, space);
+	w8(a + 1, width);
+	w8(a + 2, 0);
+	w8(a + 3, 1);
+	w64(a + 4, addr);
+}
+
+/* A DSDT whose body is aml. */
+static void dsdt(uint64_t a, const uint8_t *aml, size_t n)
+{
+	sdt(a, "DSDT", 36 + n, 2);
+	memcpy(mem + a + 36, aml, n);
+	sdt_sum(a);
+}
+
+/* Some AML before the interesting part: Scope(\_SB) { Name(_HID, ...) } and a method that
+ * mentions _S5_ without defining it (the scanner must not take it for the definition). */
+static const uint8_t aml_prefix[] = {
+	0x10, 0x0d, '\\', '_', 'S', 'B', '_', 0x08, '_', 'H', 'I', 'D', 0x0a, 0x01,
+	0x14, 0x0a, 'P', 'T', 'S', '_', 0x01, 0x70, '_', 'S', '5', '_', 0x60,
+};
+
+#define RSDP_AT 0x100
+#define RSDT_AT 0x1000
+#define XSDT_AT 0x1800
+#define FADT_AT 0x2000
+#define MADT_AT 0x3000
+#define DSDT_AT 0x4000
+#define MCFG_AT 0x5000
+#define MEM_SIZE 0x8000
+
+/* i440fx "pc": RSDP v0 -> RSDT -> FADT rev 1 (116 bytes, PM1a 0x604) + MADT; 4 CPUs. */
+static uint64_t build_pc(void)
+{
+	static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+	                              0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+	uint8_t aml[64];
+	uint64_t tables[] = { FADT_AT, MADT_AT };
+
+	mem_new(MEM_SIZE);
+	rsdp(RSDP_AT, 0, RSDT_AT, 0);
+	root(RSDT_AT, "RSDT", 4, tables, 2);
+
+	sdt(FADT_AT, "FACP", 116, 1);
+	w32(FADT_AT + 40, DSDT_AT);
+	w32(FADT_AT + 56, 0x600);
+	w32(FADT_AT + 64, 0x604);
+	w32(FADT_AT + 76, 0x608);
+	sdt_sum(FADT_AT);
+
+	madt_begin(MADT_AT, 0xfee00000, 1);
+	madt_lapic(0, 0, 1);
+	madt_lapic(1, 2, 1);
+	madt_lapic(2, 4, 1);
+	madt_lapic(3, 6, 1);
+	madt_ioapic(0, 0xfec00000, 0);
+	madt_noise();
+	madt_end();
+
+	memcpy(aml, aml_prefix, sizeof(aml_prefix));
+	memcpy(aml + sizeof(aml_prefix), s5, sizeof(s5));
+	dsdt(DSDT_AT, aml, sizeof(aml_prefix) + sizeof(s5));
+	return RSDP_AT;
+}
+
+/* q35: RSDP v2 -> XSDT -> FADT rev 3 (X_ fields, reset reg), MADT, MCFG. The RSDT lists
+ * only the MADT, so finding the MCFG proves the XSDT was used. */
+static uint64_t build_q35(void)
+{
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
+	                              0x00, 0x01, 0x00, 0x00 };
+	uint8_t aml[64];
+	uint64_t xt[] = { FADT_AT, MADT_AT, MCFG_AT };
+	uint64_t rt[] = { MADT_AT };
+
+	mem_new(MEM_SIZE);
+	rsdp(RSDP_AT, 2, RSDT_AT, XSDT_AT);
+	root(RSDT_AT, "RSDT", 4, rt, 1);
+	root(XSDT_AT, "XSDT", 8, xt, 3);
+
+	sdt(FADT_AT, "FACP", 244, 3);
+	w32(FADT_AT + 40, 0x7000); /* stale: X_DSDT must win */
+	w32(FADT_AT + 64, 0x604);
+	w32(FADT_AT + 112, 1u << 10);
+	gas(FADT_AT + 116, 1, 8, 0xcf9);
+	w8(FADT_AT + 128, 0x06);
+	w64(FADT_AT + 140, DSDT_AT);
+	gas(FADT_AT + 172, 1, 16, 0x604);
+	sdt_sum(FADT_AT);
+
+	madt_begin(MADT_AT, 0xfee00000, 1);
+	madt_lapic(0, 0, 1);
+	madt_lapic(1, 1, 1);
+	madt_ioapic(0, 0xfec00000, 0);
+	madt_noise();
+	madt_end();
+
+	sdt(MCFG_AT, "MCFG", 60, 1);
+	w64(MCFG_AT + 44, 0xb0000000);
+	w16(MCFG_AT + 52, 0);
+	w8(MCFG_AT + 54, 0);
+	w8(MCFG_AT + 55, 0xff);
+	sdt_sum(MCFG_AT);
+
+	memcpy(aml, aml_prefix, sizeof(aml_prefix));
+	memcpy(aml + sizeof(aml_prefix), s5, sizeof(s5));
+	dsdt(DSDT_AT, aml, sizeof(aml_prefix) + sizeof(s5));
+	return RSDP_AT;
+}
+
+/* microvm: hardware-reduced FADT rev 5 with SLEEP_CONTROL_REG in memory, x2APIC entries. */
+static uint64_t build_microvm(void)
+{
+	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x03,
+	                              0x0a, 0x05, 0x00, 0x00 };
+	uint64_t xt[] = { FADT_AT, MADT_AT };
+
+	mem_new(MEM_SIZE);
+	rsdp(RSDP_AT, 2, 0, XSDT_AT);
+	root(XSDT_AT, "XSDT", 8, xt, 2);
+
+	sdt(FADT_AT, "FACP", 276, 5);
+	w32(FADT_AT + 112, (1u << 20) | (1u << 10));
+	gas(FADT_AT + 116, 0, 8, 0xfea00002); /* reset reg in memory: not usable as a port */
+	w8(FADT_AT + 128, 0x42);
+	w64(FADT_AT + 140, DSDT_AT);
+	gas(FADT_AT + 244, 0, 8, 0xfea00000);
+	gas(FADT_AT + 256, 0, 8, 0xfea00001);
+	sdt_sum(FADT_AT);
+
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_x2apic(0, 1);
+	madt_x2apic(1, 1);
+	madt_x2apic(300, 1);
+	madt_x2apic(301, 1);
+	madt_ioapic(0, 0xfec00000, 0);
+	madt_end();
+
+	dsdt(DSDT_AT, s5, sizeof(s5));
+	return RSDP_AT;
+}
+
+/* ---- well-formed tables ------------------------------------------------------------------ */
+
+TEST(pc)
+{
+	struct acpi_info ai;
+
+	REQUIRE(parse(build_pc(), &ai) == 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(ai.ncpus, 4);
+	CHECK_EQ(ai.apic_id[0], 0);
+	CHECK_EQ(ai.apic_id[1], 2);
+	CHECK_EQ(ai.apic_id[2], 4);
+	CHECK_EQ(ai.apic_id[3], 6);
+	CHECK(!ai.cpus_truncated);
+	CHECK_EQ(ai.lapic_phys, 0xfee00000);
+	CHECK(ai.has_ioapic);
+	CHECK_EQ(ai.ioapic_phys, 0xfec00000);
+	CHECK_EQ(ai.ioapic_gsi_base, 0);
+	CHECK(ai.has_8259);
+	CHECK(ai.has_fadt);
+	CHECK(!ai.hw_reduced);
+	CHECK_EQ(ai.pm1a_cnt, 0x604);
+	CHECK_EQ(ai.pm1b_cnt, 0);
+	CHECK_EQ(ai.sleep_ctl, 0);
+	CHECK(ai.have_s5);
+	CHECK_EQ(ai.s5_typa, 5);
+	CHECK_EQ(ai.s5_typb, 5);
+	CHECK(!ai.have_reset);
+	CHECK(!ai.has_mcfg);
+	CHECK_EQ(ai.bad_checksums, 0);
+}
+
+TEST(q35)
+{
+	struct acpi_info ai;
+
+	REQUIRE(parse(build_q35(), &ai) == 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(ai.ncpus, 2);
+	CHECK_EQ(ai.pm1a_cnt, 0x604);
+	CHECK(ai.have_reset);
+	CHECK_EQ(ai.reset_port, 0xcf9);
+	CHECK_EQ(ai.reset_value, 6);
+	CHECK(ai.have_s5);
+	CHECK_EQ(ai.s5_typa, 0);
+	CHECK_EQ(ai.s5_typb, 1);
+	CHECK(ai.has_mcfg);
+	CHECK_EQ(ai.mcfg_base, 0xb0000000);
+	CHECK_EQ(ai.mcfg_segment, 0);
+	CHECK_EQ(ai.mcfg_bus_start, 0);
+	CHECK_EQ(ai.mcfg_bus_end, 255);
+}
+
+TEST(microvm)
+{
+	struct acpi_info ai;
+
+	REQUIRE(parse(build_microvm(), &ai) == 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(ai.ncpus, 4);
+	CHECK_EQ(ai.apic_id[2], 300);
+	CHECK_EQ(ai.apic_id[3], 301);
+	CHECK(!ai.has_8259);
+	CHECK(ai.hw_reduced);
+	CHECK_EQ(ai.pm1a_cnt, 0);
+	CHECK_EQ(ai.sleep_ctl, 0xfea00000);
+	CHECK_EQ(ai.sleep_ctl_space, ACPI_SPACE_MEMORY);
+	CHECK(ai.have_s5);
+	CHECK_EQ(ai.s5_typa, 5);
+	CHECK_EQ(ai.s5_typb, 0);
+	CHECK(!ai.have_reset);
+	CHECK(!ai.has_mcfg);
+}
+
+/* Sleep control in I/O space, as Cloud Hypervisor does it. */
+TEST(sleep_ctl_io)
+{
+	struct acpi_info ai;
+
+	build_microvm();
+	gas(FADT_AT + 244, 1, 8, 0x3c0);
+	sdt_sum(FADT_AT);
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK_EQ(ai.sleep_ctl, 0x3c0);
+	CHECK_EQ(ai.sleep_ctl_space, ACPI_SPACE_IO);
+}
+
+/* LAPIC and x2APIC entries for the same CPU, disabled and hot-pluggable ones, an override. */
+TEST(madt_mixed)
+{
+	struct acpi_info ai;
+
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_lapic(1, 1, 1);
+	madt_x2apic(1, 1); /* duplicate of the LAPIC entry */
+	madt_lapic(2, 2, 0); /* disabled */
+	madt_lapic(3, 3, 2); /* online capable: not present now */
+	madt_x2apic(0x1000, 1);
+	madt_x2apic(0x1001, 2);
+	{
+		uint64_t e = madt_entry(5, 12);
+
+		w64(e + 4, 0x1fee00000ull);
+	}
+	madt_entry(0x7f, 3); /* unknown type: skipped */
+	madt_end();
+	sdt_sum(MADT_AT);
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK_EQ(ai.ncpus, 3);
+	CHECK_EQ(ai.apic_id[0], 0);
+	CHECK_EQ(ai.apic_id[1], 1);
+	CHECK_EQ(ai.apic_id[2], 0x1000);
+	CHECK_EQ(ai.cpus_hotplug, 2);
+	CHECK_EQ(ai.lapic_phys, 0x1fee00000ull);
+	CHECK(!ai.has_ioapic);
+}
+
+TEST(many_cpus)
+{
+	struct acpi_info ai;
+	unsigned i;
+
+	build_q35();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	for (i = 0; i < 70; i++)
+		madt_x2apic(i * 2, 1);
+	madt_end();
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK_EQ(ai.ncpus, ACPI_MAX_CPUS);
+	CHECK(ai.cpus_truncated);
+	CHECK_EQ(ai.apic_id[63], 126);
+	CHECK(err[0] != '\0');
+}
+
+/* Checksums other than the RSDP's are counted, not fatal. */
+TEST(bad_table_checksum)
+{
+	struct acpi_info ai;
+
+	build_pc();
+	w8(MADT_AT + 9, mem[MADT_AT + 9] + 1);
+	w8(DSDT_AT + 9, mem[DSDT_AT + 9] + 1);
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK_EQ(ai.bad_checksums, 2);
+	CHECK_EQ(ai.ncpus, 4);
+	CHECK(strstr(err, "checksum") != NULL);
+}
+
+/* Two-byte PkgLength, WordPrefix values, a non-Package _S5_ before the real one. */
+TEST(s5_encodings)
+{
+	static const uint8_t aml[] = {
+		0x08, '_', 'S', '5', '_', 0x0a, 0x05, /* Name(_S5_, 5): not a package */
+		0x08, '_', 'S', '5', '_', 0x12, 0x47, 0x00, 0x02, 0x0b, 0x03, 0x00, 0x07,
+	};
+	struct acpi_info ai;
+
+	build_pc();
+	dsdt(DSDT_AT, aml, sizeof(aml));
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK(ai.have_s5);
+	CHECK_EQ(ai.s5_typa, 3);
+	CHECK_EQ(ai.s5_typb, 7);
+}
+
+/* _S5_ forms that must be refused without failing the parse. */
+TEST(s5_rejected)
+{
+	static const uint8_t too_big[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02,
+	                                   0x0a, 0x08, 0x00 };
+	static const uint8_t ones[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0xff, 0x00 };
+	static const uint8_t one_elem[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x03, 0x01, 0x00 };
+	static const uint8_t cut[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x02, 0x0a };
+	static const uint8_t long_pkg[] = { 0x08, '_', 'S', '5', '_', 0x12, 0xc0, 0xff, 0xff };
+	static const uint8_t tail[] = { 0x08, '_', 'S', '5', '_' };
+	const struct {
+		const uint8_t *aml;
+		size_t n;
+	} cases[] = {
+		{ too_big, sizeof(too_big) }, { ones, sizeof(ones) },
+		{ one_elem, sizeof(one_elem) }, { cut, sizeof(cut) },
+		{ long_pkg, sizeof(long_pkg) }, { tail, sizeof(tail) },
+	};
+	struct acpi_info ai;
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		build_pc();
+		dsdt(DSDT_AT, cases[i].aml, cases[i].n);
+		REQUIRE(parse(RSDP_AT, &ai) == 0);
+		CHECK(!ai.have_s5);
+		CHECK_EQ(ai.s5_typa, 0);
+		CHECK_EQ(ai.s5_typb, 0);
+	}
+}
+
+/* No FADT or MCFG at all is fine. */
+TEST(madt_only)
+{
+	struct acpi_info ai;
+	uint64_t t[] = { 0, MADT_AT };
+
+	build_pc();
+	root(RSDT_AT, "RSDT", 4, t, 2);
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK(!ai.has_fadt);
+	CHECK(!ai.have_s5);
+	CHECK_EQ(ai.ncpus, 4);
+}
+
+/* ---- malformed tables -------------------------------------------------------------------- */
+
+TEST(rsdp_errors)
+{
+	struct acpi_info ai;
+
+	build_pc();
+	CHECK_EQ(parse(0, &ai), -ENOENT);
+	CHECK_EQ(parse(RSDP_AT + 1, &ai), -EINVAL);
+	CHECK_EQ(parse(MEM_SIZE - 10, &ai), -EFAULT);
+	CHECK_EQ(parse(~0ull - 4, &ai), -EFAULT);
+
+	w8(RSDP_AT + 8, mem[RSDP_AT + 8] + 1);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+	CHECK(strstr(err, "checksum") != NULL);
+	CHECK_EQ(ai.ncpus, 0);
+
+	build_q35();
+	w8(RSDP_AT + 32, mem[RSDP_AT + 32] + 1);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	build_q35();
+	w32(RSDP_AT + 20, 1u << 30); /* absurd extended length */
+	w8(RSDP_AT + 8, 0);
+	w8(RSDP_AT + 8, -sum(RSDP_AT, 20));
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	build_pc();
+	rsdp(RSDP_AT, 0, 0, 0);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+}
+
+TEST(root_outside_memory)
+{
+	struct acpi_info ai;
+	uint64_t t[] = { MADT_AT, 0x7fffffff };
+
+	build_pc();
+	rsdp(RSDP_AT, 0, 0x7ffff000, 0);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EFAULT);
+
+	build_pc();
+	root(RSDT_AT, "RSDT", 4, t, 2);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EFAULT);
+
+	build_q35();
+	rsdp(RSDP_AT, 2, RSDT_AT, 0xffffffffffffff00ull);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EFAULT);
+
+	build_pc();
+	rsdp(RSDP_AT, 0, MADT_AT, 0); /* points at the MADT, not an RSDT */
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+}
+
+TEST(truncated_tables)
+{
+	struct acpi_info ai;
+
+	/* The MADT claims more bytes than memory has. */
+	build_pc();
+	w32(MADT_AT + 4, MEM_SIZE);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EFAULT);
+
+	/* Lengths smaller than the header or absurdly large. */
+	build_pc();
+	w32(MADT_AT + 4, 20);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+	build_pc();
+	w32(RSDT_AT + 4, 0xffffffff);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	/* A MADT without room for its fixed part. */
+	build_pc();
+	w32(MADT_AT + 4, 40);
+	sdt_sum(MADT_AT);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	/* A FADT shorter than ACPI 1.0's. */
+	build_pc();
+	w32(FADT_AT + 4, 100);
+	sdt_sum(FADT_AT);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	/* The DSDT is the last thing in memory and its length runs off the end. */
+	build_pc();
+	memcpy(mem + MEM_SIZE - 36, mem + DSDT_AT, 36);
+	w32(FADT_AT + 40, MEM_SIZE - 36);
+	sdt_sum(FADT_AT);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EFAULT);
+
+	/* The table ends where memory ends: fine. */
+	build_pc();
+	{
+		static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02,
+		                              0x01, 0x01 };
+
+		sdt(MEM_SIZE - 46, "DSDT", 46, 2);
+		memcpy(mem + MEM_SIZE - 10, s5, sizeof(s5));
+		sdt_sum(MEM_SIZE - 46);
+	}
+	w32(FADT_AT + 40, MEM_SIZE - 46);
+	sdt_sum(FADT_AT);
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK(ai.have_s5);
+	CHECK_EQ(ai.s5_typa, 1);
+}
+
+TEST(madt_bad_entries)
+{
+	struct acpi_info ai;
+
+	/* Length 0 and length 1 must stop the walk, not loop forever. */
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_entry(0, 0);
+	madt_len += 8;
+	madt_end();
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+	CHECK(strstr(err, "length 0") != NULL);
+
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_entry(0, 1);
+	madt_len += 1;
+	madt_end();
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	/* An entry longer than what is left of the table. */
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_lapic(1, 1, 1);
+	madt_end();
+	w8(MADT_AT + 44 + 8 + 1, 20);
+	sdt_sum(MADT_AT);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+	CHECK(strstr(err, "past the end") != NULL);
+
+	/* One byte left over after the last entry. */
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_len += 1;
+	madt_end();
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	/* Entries shorter than their type needs. */
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_entry(0, 6);
+	madt_end();
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 1);
+	madt_entry(9, 12);
+	madt_end();
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	/* No enabled CPU. */
+	build_pc();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	madt_lapic(0, 0, 0);
+	madt_x2apic(1, 2);
+	madt_end();
+	CHECK_EQ(parse(RSDP_AT, &ai), -ENODEV);
+
+	/* No MADT at all. */
+	{
+		uint64_t t[] = { FADT_AT };
+
+		build_pc();
+		root(RSDT_AT, "RSDT", 4, t, 1);
+		CHECK_EQ(parse(RSDP_AT, &ai), -ENOENT);
+	}
+}
+
+TEST(bad_mcfg_and_dsdt)
+{
+	struct acpi_info ai;
+
+	build_q35();
+	w8(MCFG_AT + 54, 9);
+	w8(MCFG_AT + 55, 3);
+	sdt_sum(MCFG_AT);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+
+	build_q35();
+	w32(MCFG_AT + 4, 44); /* no allocation entries */
+	sdt_sum(MCFG_AT);
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK(!ai.has_mcfg);
+
+	build_q35();
+	w64(FADT_AT + 140, MADT_AT); /* X_DSDT points at the wrong table */
+	sdt_sum(FADT_AT);
+	CHECK_EQ(parse(RSDP_AT, &ai), -EINVAL);
+}
+
+/* The message buffer may be tiny or absent. */
+TEST(small_err_buffer)
+{
+	struct phys_access pa = { fake_map, NULL };
+	struct acpi_info ai;
+	char small[6];
+
+	build_pc();
+	memset(small, 'x', sizeof(small));
+	CHECK_EQ(acpi_parse(0, &pa, &ai, small, sizeof(small)), -ENOENT);
+	CHECK_STR(small, "no RS");
+	CHECK_EQ(acpi_parse(0, &pa, &ai, small, 1), -ENOENT);
+	CHECK_STR(small, "");
+	CHECK_EQ(acpi_parse(0, &pa, &ai, NULL, 0), -ENOENT);
+	CHECK_EQ(acpi_parse(RSDP_AT, &pa, &ai, NULL, 0), 0);
+	CHECK_EQ(acpi_parse(RSDP_AT, NULL, &ai, NULL, 0), -EINVAL);
+	CHECK_EQ(acpi_parse(RSDP_AT, &pa, NULL, NULL, 0), -EINVAL);
+	fake_release();
+}
+
+/* ---- random mutation --------------------------------------------------------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull; /* xorshift64 state, fixed seed */
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+/*
+ * Flips bytes of a valid table set (mostly inside the tables, sometimes in lengths and
+ * pointers), optionally repairs the RSDP checksums so the walk goes deeper, and parses. Any
+ * crash, sanitizer report or broken invariant fails the test.
+ */
+TEST(mutations)
+{
+	static const uint64_t hot[] = { RSDT_AT + 4, XSDT_AT + 36, FADT_AT + 40, FADT_AT + 140,
+	                                MADT_AT + 4, MADT_AT + 45, DSDT_AT + 4, MCFG_AT + 4 };
+	uint8_t *pristine[3];
+	struct acpi_info ai;
+	unsigned iter, k, ok = 0;
+
+	build_pc();
+	pristine[0] = mem;
+	mem = NULL;
+	build_q35();
+	pristine[1] = mem;
+	mem = NULL;
+	build_microvm();
+	pristine[2] = mem;
+	mem = malloc(MEM_SIZE);
+	if (mem == NULL)
+		abort();
+
+	for (iter = 0; iter < 20000; iter++) {
+		unsigned flips = 1 + rnd(8);
+
+		memcpy(mem, pristine[iter % 3], MEM_SIZE);
+		for (k = 0; k < flips; k++) {
+			uint64_t a;
+
+			switch (rnd(4)) {
+			case 0:
+				a = hot[rnd(ARRAY_SIZE(hot))] + rnd(4);
+				break;
+			case 1:
+				a = RSDP_AT + rnd(36);
+				break;
+			default:
+				a = RSDT_AT + rnd(MCFG_AT + 64 - RSDT_AT);
+				break;
+			}
+			mem[a] ^= (uint8_t)(1u << rnd(8));
+			if (rnd(8) == 0)
+				mem[a] = (uint8_t)rnd(256);
+		}
+		if (rnd(2)) {
+			w8(RSDP_AT + 8, 0);
+			w8(RSDP_AT + 8, -sum(RSDP_AT, 20));
+			if (r32(RSDP_AT + 20) == 36) {
+				w8(RSDP_AT + 32, 0);
+				w8(RSDP_AT + 32, -sum(RSDP_AT, 36));
+			}
+		}
+		if (parse(RSDP_AT, &ai) == 0) {
+			ok++;
+			CHECK(ai.ncpus >= 1 && ai.ncpus <= ACPI_MAX_CPUS);
+			CHECK(ai.s5_typa <= 7 && ai.s5_typb <= 7);
+			CHECK(!ai.has_mcfg || ai.mcfg_bus_start <= ai.mcfg_bus_end);
+		} else {
+			CHECK_EQ(ai.ncpus, 0);
+			CHECK(err[0] != '\0');
+		}
+		CHECK(strlen(err) < sizeof(err));
+	}
+	fprintf(stderr, "  mutations: %u of %u parsed\n", ok, iter);
+	/* The mutations must not all be rejected at the door. */
+	CHECK(ok > 1000);
+	for (k = 0; k < 3; k++)
+		free(pristine[k]);
+}
+
+int main(void)
+{
+	RUN(pc);
+	RUN(q35);
+	RUN(microvm);
+	RUN(sleep_ctl_io);
+	RUN(madt_mixed);
+	RUN(many_cpus);
+	RUN(bad_table_checksum);
+	RUN(s5_encodings);
+	RUN(s5_rejected);
+	RUN(madt_only);
+	RUN(rsdp_errors);
+	RUN(root_outside_memory);
+	RUN(truncated_tables);
+	RUN(madt_bad_entries);
+	RUN(bad_mcfg_and_dsdt);
+	RUN(small_err_buffer);
+	RUN(mutations);
+	free(mem);
+	TEST_EXIT();
+}
