@@ -203,6 +203,83 @@ static int parse_decimal(const char **p)
 	return n;
 }
 
+/*
+ * Parses the flags, width, precision and length modifier of one specification into *sp and
+ * *len. *fmt points just past the '%' and is left at the conversion character; a '*' width or
+ * precision is taken from args.
+ */
+static void parse_spec(const char **fmt, va_list *args, struct spec *sp, enum length *len)
+{
+	const char *f = *fmt;
+
+	*sp = (struct spec){ .prec = -1 };
+	*len = LEN_INT;
+	for (;; f++) {
+		if (*f == '-')
+			sp->left = true;
+		else if (*f == '0')
+			sp->zero = true;
+		else if (*f == '+')
+			sp->plus = true;
+		else if (*f == ' ')
+			sp->space = true;
+		else if (*f == '#')
+			sp->alt = true;
+		else
+			break;
+	}
+
+	if (*f == '*') {
+		int w = va_arg(*args, int);
+
+		f++;
+		/* A negative width argument is a '-' flag and a positive width. */
+		if (w < 0) {
+			sp->left = true;
+			w = w == -__INT_MAX__ - 1 ? __INT_MAX__ : -w;
+		}
+		sp->width = w;
+	} else {
+		sp->width = parse_decimal(&f);
+	}
+
+	if (*f == '.') {
+		f++;
+		if (*f == '*') {
+			f++;
+			sp->prec = va_arg(*args, int);
+			if (sp->prec < 0) /* a negative precision argument means none */
+				sp->prec = -1;
+		} else {
+			sp->prec = parse_decimal(&f); /* "." alone means 0 */
+		}
+	}
+
+	switch (*f) {
+	case 'h':
+		*len = f[1] == 'h' ? LEN_CHAR : LEN_SHORT;
+		f += f[1] == 'h' ? 2 : 1;
+		break;
+	case 'l':
+		*len = f[1] == 'l' ? LEN_LLONG : LEN_LONG;
+		f += f[1] == 'l' ? 2 : 1;
+		break;
+	case 'z':
+		*len = LEN_SIZE;
+		f++;
+		break;
+	case 't':
+		*len = LEN_PTRDIFF;
+		f++;
+		break;
+	case 'j':
+		*len = LEN_INTMAX;
+		f++;
+		break;
+	}
+	*fmt = f;
+}
+
 int kvcbprintf(void (*fn)(void *ctx, const char *s, size_t n), void *ctx, const char *fmt,
                va_list ap)
 {
@@ -213,8 +290,8 @@ int kvcbprintf(void (*fn)(void *ctx, const char *s, size_t n), void *ctx, const 
 	va_copy(args, ap);
 	while (*fmt != '\0') {
 		const char *start = fmt;
-		struct spec sp = { .prec = -1 };
-		enum length len = LEN_INT;
+		struct spec sp;
+		enum length len;
 
 		/* Literal text up to the next '%' goes out in one piece. */
 		while (*fmt != '\0' && *fmt != '%')
@@ -224,70 +301,7 @@ int kvcbprintf(void (*fn)(void *ctx, const char *s, size_t n), void *ctx, const 
 			break;
 		start = fmt++; /* start is the '%', for printing an unsupported spec literally */
 
-		for (;; fmt++) {
-			if (*fmt == '-')
-				sp.left = true;
-			else if (*fmt == '0')
-				sp.zero = true;
-			else if (*fmt == '+')
-				sp.plus = true;
-			else if (*fmt == ' ')
-				sp.space = true;
-			else if (*fmt == '#')
-				sp.alt = true;
-			else
-				break;
-		}
-
-		if (*fmt == '*') {
-			int w = va_arg(args, int);
-
-			fmt++;
-			/* A negative width argument is a '-' flag and a positive width. */
-			if (w < 0) {
-				sp.left = true;
-				w = w == -__INT_MAX__ - 1 ? __INT_MAX__ : -w;
-			}
-			sp.width = w;
-		} else {
-			sp.width = parse_decimal(&fmt);
-		}
-
-		if (*fmt == '.') {
-			fmt++;
-			if (*fmt == '*') {
-				fmt++;
-				sp.prec = va_arg(args, int);
-				if (sp.prec < 0) /* a negative precision argument means none */
-					sp.prec = -1;
-			} else {
-				sp.prec = parse_decimal(&fmt); /* "." alone means 0 */
-			}
-		}
-
-		switch (*fmt) {
-		case 'h':
-			len = fmt[1] == 'h' ? LEN_CHAR : LEN_SHORT;
-			fmt += fmt[1] == 'h' ? 2 : 1;
-			break;
-		case 'l':
-			len = fmt[1] == 'l' ? LEN_LLONG : LEN_LONG;
-			fmt += fmt[1] == 'l' ? 2 : 1;
-			break;
-		case 'z':
-			len = LEN_SIZE;
-			fmt++;
-			break;
-		case 't':
-			len = LEN_PTRDIFF;
-			fmt++;
-			break;
-		case 'j':
-			len = LEN_INTMAX;
-			fmt++;
-			break;
-		}
-
+		parse_spec(&fmt, &args, &sp, &len);
 		switch (*fmt) {
 		case 'd':
 		case 'i': {

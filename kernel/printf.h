@@ -9,9 +9,10 @@
  * Not supported, printed literally instead (the whole specification, e.g. "%5.2f"), consuming
  * no argument: floating point (%f %F %e %E %g %G %a %A; kernel code is built with
  * -mgeneral-regs-only and cannot even pass a double), %n (a write through an argument, never
- * needed by the kernel), %lc/%ls wide characters (l is ignored on c and s), and anything else
- * unknown. An unsupported conversion in the middle of a format leaves the arguments after it
- * misaligned, so the compiler's format checking (the attributes below) is the real safety net.
+ * needed by the kernel), and anything else unknown. An unsupported conversion in the middle of
+ * a format leaves the arguments after it misaligned, so the compiler's format checking (the
+ * attributes below) is the real safety net. There are no wide characters: a length modifier on
+ * c, s or p is ignored, so %lc and %ls print a char and a char string.
  *
  * All functions are reentrant and MAY be called from any context (boot, thread, interrupt):
  * they touch only their arguments and the stack.

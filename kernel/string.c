@@ -9,7 +9,8 @@
  *
  * GCC recognises a byte-copy or byte-fill loop and replaces it with a call to memcpy or memset,
  * which inside memcpy and memset would be endless recursion. The pragma below turns that
- * transformation off for this file (glibc does the same, per function).
+ * transformation off for this file (glibc does the same, per function). Clang does not know the
+ * pragma and needs none: -ffreestanding already keeps its loop-idiom pass from making such calls.
  *
  * Host unit tests compile this file with -DISLE_HOST_STRING_TEST: every function is then
  * renamed isle_<name> by the block of #defines below, so it links beside glibc's and
@@ -47,7 +48,9 @@
 #include "libc/ctype.h"
 #include "libc/string.h"
 
+#ifndef __clang__
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 
 _Static_assert(sizeof(long) == 8 && sizeof(long long) == 8, "strtol and strtoll share code");
 

@@ -7,28 +7,28 @@
  * saves no vector registers: an application's SSE state survives interrupts untouched.
  */
 
-/* Vectors for which the CPU pushes an error code. */
-#define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
-
+/*
+ * 256 stubs of 16 bytes each, vector v at isr_stubs + 16 * v (gdt.c builds the IDT from that).
+ * Vectors 8, 10-14, 17, 21, 29 and 30 come with an error code from the CPU; the others push a 0
+ * so that every frame looks the same.
+ */
 	.text
-	.macro isr_stub v
 	.balign 16
-isr_\v:
-	.if HAS_ERR(\v)
-	pushq $\v
+	.globl isr_stubs
+isr_stubs:
+	.set vec, 0
+	.rept 256
+	.balign 16
+	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	pushq $vec
 	.else
 	pushq $0
-	pushq $\v
+	pushq $vec
 	.endif
 	jmp isr_common
-	.endm
-
-	.altmacro
-	.set i, 0
-	.rept 256
-	isr_stub %i
-	.set i, i + 1
+	.set vec, vec + 1
 	.endr
+	/* At most 5 + 5 + 5 bytes each (two pushes of imm32, jmp rel32): 16 always fits. */
 
 isr_common:
 	pushq %rax
@@ -66,20 +66,6 @@ isr_common:
 	popq %rax
 	addq $16, %rsp			/* vector and error code */
 	iretq
-
-	.macro isr_addr v
-	.quad isr_\v
-	.endm
-
-	.section .rodata
-	.balign 8
-	.globl isr_table
-isr_table:
-	.set i, 0
-	.rept 256
-	isr_addr %i
-	.set i, i + 1
-	.endr
 
 /*
  * void ctx_switch(void **save_sp, void *next_sp)

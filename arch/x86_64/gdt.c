@@ -42,7 +42,7 @@ PERCORE static uint64_t gdt[5] __aligned(16);          /* [o] null, code, data, 
 PERCORE static struct tss tss __aligned(16);           /* [o] */
 PERCORE static struct idt_entry idt[256] __aligned(16); /* [o] */
 
-extern const uint64_t isr_table[256];
+extern const char isr_stubs[]; /* entry.S: 256 stubs of 16 bytes */
 
 static void idt_set(int v, uint64_t handler, uint8_t ist)
 {
@@ -105,10 +105,10 @@ void gdt_init_core(uintptr_t ist_df, uintptr_t ist_nmi, uintptr_t ist_pf)
 	                 : "rax", "memory");
 
 	for (int v = 0; v < 256; v++)
-		idt_set(v, isr_table[v], 0);
-	idt_set(2, isr_table[2], IST_NMI);
-	idt_set(8, isr_table[8], IST_DF);
-	idt_set(14, isr_table[14], IST_PF);
+		idt_set(v, (uint64_t)(isr_stubs + 16 * v), 0);
+	idt_set(2, (uint64_t)(isr_stubs + 16 * 2), IST_NMI);
+	idt_set(8, (uint64_t)(isr_stubs + 16 * 8), IST_DF);
+	idt_set(14, (uint64_t)(isr_stubs + 16 * 14), IST_PF);
 	struct desc_ptr ip = { sizeof(idt) - 1, (uint64_t)idt };
 	__asm__ volatile("lidt %0" ::"m"(ip));
 }

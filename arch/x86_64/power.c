@@ -54,6 +54,9 @@ __noreturn void power_exit(int status)
 		serial_puts("isle: no isa-debug-exit device; exit status lost, powering off\n");
 	}
 	acpi_poweroff();
+	/* The hypervisor acts on the write asynchronously: give it time before calling it failed. */
+	for (uint64_t t0 = rdtsc(); rdtsc() - t0 < 2000000000ull;)
+		cpu_pause();
 	if (power_have_acpi && power_acpi.have_reset)
 		outb((uint16_t)power_acpi.reset_port, power_acpi.reset_value);
 	serial_puts("isle: power-off failed; halting\n");

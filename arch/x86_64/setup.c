@@ -205,6 +205,25 @@ static void split_memory(void)
 	}
 }
 
+/*
+ * The legacy 8259 PICs still deliver the firmware's timer (IRQ 0) at vector 8 unless told
+ * otherwise, which would look like a double fault. Move them to vectors 0x20-0x2f and mask
+ * every line: isle uses only the local APIC (and MSI-X for devices).
+ */
+static void pic_disable(void)
+{
+	outb(0x20, 0x11); /* ICW1: init, ICW4 follows */
+	outb(0xA0, 0x11);
+	outb(0x21, 0x20); /* ICW2: vector bases */
+	outb(0xA1, 0x28);
+	outb(0x21, 0x04); /* ICW3: cascade on IRQ 2 */
+	outb(0xA1, 0x02);
+	outb(0x21, 0x01); /* ICW4: 8086 mode */
+	outb(0xA1, 0x01);
+	outb(0x21, 0xff); /* mask all */
+	outb(0xA1, 0xff);
+}
+
 /* Everything a core does to itself before it may use PERCORE variables and call the kernel. */
 void setup_core_self(unsigned core)
 {
@@ -222,6 +241,7 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	 * never returns, so its own frame never checks the old value. */
 	__stack_chk_guard = cpu_random() ^ (rdtsc() * 0x9E3779B97F4A7C15ull);
 	serial_init();
+	pic_disable();
 
 	char err[160];
 	const struct phys_access pa = { phys_map, NULL };
