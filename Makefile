@@ -50,6 +50,8 @@ KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/ke
 EXAMPLES := hello pingpong threads
 GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 
+# `make` (all) builds every example: build/<app>.elf (with symbols, for gdb), build/<app>.img
+# (stripped, what you deploy), build/<app>.asm (disassembly) and build/<app>.sym (symbols).
 .PHONY: all examples guest-tests clean
 all: examples
 examples: $(EXAMPLES:%=$(BUILD)/%.elf)
@@ -99,6 +101,7 @@ define LINK_IMAGE
 	$(Q)rm -f $@.t1 $@.t2 $@.pass1
 	$(Q)objdump -d -M intel --no-show-raw-insn $@ > $(@:.elf=.asm)
 	$(Q)nm -n $@ > $(@:.elf=.sym)
+	$(Q)strip -o $(@:.elf=.img) $@
 endef
 
 $(BUILD)/ksyms-empty.o: kernel/mksyms
@@ -112,7 +115,42 @@ $(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(BUILD)/ksyms-empty.o arch/x86_6
 $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(BUILD)/tests/guest/libplain_percore.a)
 
+# QEMU's floor for ci/bench-boot: a PVH kernel that exits at once.
+$(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -c -o $(BUILD)/floor.o ci/floor/empty.S
+	$(Q)$(LD) -nostdlib -T ci/floor/empty.ld -o $@ $(BUILD)/floor.o
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- running ---------------------------------------------------------------------------------
+.PHONY: deps run debug test lint bench-boot
+deps:
+	$(Q)ci/deps
+
+# make run [APP=hello] [CORES=2] [MACHINE=q35|pc|microvm] [MEM=256M] [ARGS="kernel args"]
+run: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
+	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf $(ARGS)
+
+debug: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
+	@echo "QEMU is halted with a gdb stub on :1234. In another terminal:"
+	@echo "    gdb -ex 'target remote :1234' -ex 'break boot_main' -ex continue $(BUILD)/$(APP).elf"
+	$(Q)ci/qemu-run -t 0 -g -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf $(ARGS)
+
+# Every source file is formatted as .clang-format says.
+lint:
+	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+
+# make test: everything, from a clean checkout (installs what it needs).
+test: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all guest-tests unit
+	$(Q)tests/run $(TESTFLAGS)
+
+bench-boot: deps
+	$(Q)$(MAKE) --no-print-directory -j2 all $(BUILD)/floor.elf
+	$(Q)ci/bench-boot
 
 clean:
 	rm -rf $(BUILD)

@@ -19,12 +19,12 @@
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 
-unsigned ncores = 1;                        /* [I] */
-struct core_mem core_mem[MAX_CORES];            /* [I] */
-PERCORE unsigned core_self;                     /* [o] */
+unsigned ncores = 1;                               /* [I] */
+struct core_mem core_mem[MAX_CORES];               /* [I] */
+PERCORE unsigned core_self;                        /* [o] */
 struct kconfig kconfig = { .loglevel = LOG_INFO }; /* [I] */
 
-static struct cmdline_list mmio_devices;        /* [I] virtio_mmio.device= (for the drivers) */
+static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for the drivers) */
 static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished start-up */
 
 extern int main(int argc, char **argv);
@@ -57,7 +57,8 @@ static void log_boot(void)
 	uint64_t prev = tsc_boot();
 	for (unsigned i = 0; i < n; i++) {
 		log_info("boot: %-8s done at %6lu us (+%lu us)", st[i].name,
-		         tsc_to_ns(st[i].tsc - tsc_boot()) / 1000, tsc_to_ns(st[i].tsc - prev) / 1000);
+		         tsc_to_ns(st[i].tsc - tsc_boot()) / 1000,
+		         tsc_to_ns(st[i].tsc - prev) / 1000);
 		prev = st[i].tsc;
 	}
 	for (unsigned c = 0; c < ncores; c++)
@@ -83,8 +84,8 @@ __noreturn void kernel_main(void)
 	/* Acquire: every core's start-up (allocator, scheduler) is done before we go on. */
 	while (__atomic_load_n(&cores_ready, __ATOMIC_ACQUIRE) != ncores - 1)
 		cpu_pause();
-	log_info("boot: %u core%s up in %lu us, main() at %lu us", ncores,
-	         ncores > 1 ? "s" : "", (now_ns() - t0) / 1000, now_ns() / 1000);
+	log_info("boot: %u core%s up in %lu us, main() at %lu us", ncores, ncores > 1 ? "s" : "",
+	         (now_ns() - t0) / 1000, now_ns() / 1000);
 	if (thread_spawn(0, main_thread, NULL) < 0)
 		panic("cannot start main()");
 	sched_run();

@@ -24,7 +24,7 @@
 
 /* Appends a formatted piece to the error message, truncating at errlen. */
 static void err_add(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void err_add(char *err, size_t errlen, const char *fmt, ...)
 {
 	size_t used;
@@ -94,7 +94,7 @@ static int parse_uint(const char *s, uint64_t *out)
 	for (digits = s; base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s);
 	     s++) {
 		unsigned d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
-		                                         : (unsigned)(tolower(*s) - 'a' + 10);
+		                                        : (unsigned)(tolower(*s) - 'a' + 10);
 
 		if (value > (UINT64_MAX - d) / base)
 			overflow = true; /* keep scanning: "not a number" wins over "too large" */
@@ -265,8 +265,8 @@ static int apply_option(char *token, const struct cmdline_opt *opts, size_t nopt
 	return set_value(opt, value, err, errlen);
 }
 
-int cmdline_parse(char *line, const struct cmdline_opt *opts, size_t nopts, int *argc,
-                  char **argv, int max_argv, char *err, size_t errlen)
+int cmdline_parse(char *line, const struct cmdline_opt *opts, size_t nopts, int *argc, char **argv,
+                  int max_argv, char *err, size_t errlen)
 {
 	char *cursor = line, *token;
 	bool after_dashes = false; /* seen the lone "--": the rest are arguments */

@@ -70,7 +70,7 @@ struct cmdline_opt {
  *   too many arguments after -- (at most 7)
  * On error, options before the bad token may already have been stored. Boot context, boot core.
  */
-int cmdline_parse(char *line, const struct cmdline_opt *opts, size_t nopts, int *argc,
-                  char **argv, int max_argv, char *err, size_t errlen);
+int cmdline_parse(char *line, const struct cmdline_opt *opts, size_t nopts, int *argc, char **argv,
+                  int max_argv, char *err, size_t errlen);
 
 #endif

@@ -14,7 +14,7 @@ struct core_mem {
 	size_t len;     /* [I] bytes */
 };
 
-extern unsigned ncores;                 /* [I] cores running isle */
+extern unsigned ncores;                     /* [I] cores running isle */
 extern struct core_mem core_mem[MAX_CORES]; /* [I] private memory of each core */
 extern PERCORE unsigned core_self;          /* this core's id, 0..ncores-1 */
 
@@ -27,8 +27,8 @@ static inline unsigned core_id(void)
 int core_of_addr(const void *p);
 
 /* Entry points of the portable kernel, called by arch/ setup. */
-__noreturn void kernel_main(void);                 /* boot core, once its window is live */
-__noreturn void kernel_core_start(unsigned core);  /* every other core */
+__noreturn void kernel_main(void);                /* boot core, once its window is live */
+__noreturn void kernel_core_start(unsigned core); /* every other core */
 /* Parses the command line into kconfig; 0 or -EINVAL with a message in err. Boot core, early. */
 int kernel_parse_cmdline(char *line, char *err, size_t errlen);
 
@@ -36,9 +36,9 @@ enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Options from the command line ([I] after boot). */
 struct kconfig {
-	uint64_t cores;    /* cores= : use at most this many cores (0 = all) */
-	int loglevel;      /* loglevel= : LOG_ERROR..LOG_DEBUG */
-	int argc;          /* arguments after "--", for main() */
+	uint64_t cores; /* cores= : use at most this many cores (0 = all) */
+	int loglevel;   /* loglevel= : LOG_ERROR..LOG_DEBUG */
+	int argc;       /* arguments after "--", for main() */
 	char *argv[32];
 };
 extern struct kconfig kconfig;

@@ -75,12 +75,15 @@ struct size_class {
 };
 
 #define SLAB_NOBJ(size, order) ((((size_t)PAGE_SIZE << (order)) - sizeof(struct slab)) / (size))
-#define CLASS(size, order) { size, order, SLAB_NOBJ(size, order), UINT32_MAX / (size) + 1 }
+#define CLASS(size, order)                                                   \
+	{                                                                    \
+		size, order, SLAB_NOBJ(size, order), UINT32_MAX / (size) + 1 \
+	}
 
 static const struct size_class size_classes[HEAP_NCLASSES] = {
-	CLASS(16, 0),   CLASS(32, 0),   CLASS(48, 0),    CLASS(64, 0),    CLASS(96, 0),
-	CLASS(128, 0),  CLASS(192, 1),  CLASS(256, 1),   CLASS(384, 1),   CLASS(512, 2),
-	CLASS(768, 2),  CLASS(1024, 3), CLASS(1536, 3),  CLASS(2048, 4),
+	CLASS(16, 0),  CLASS(32, 0),   CLASS(48, 0),   CLASS(64, 0),   CLASS(96, 0),
+	CLASS(128, 0), CLASS(192, 1),  CLASS(256, 1),  CLASS(384, 1),  CLASS(512, 2),
+	CLASS(768, 2), CLASS(1024, 3), CLASS(1536, 3), CLASS(2048, 4),
 };
 
 /* The 16-byte class has the most blocks per slab; slabs stay below 64 KiB for block_index(). */

@@ -23,7 +23,7 @@
 #include "kernel/compiler.h"
 #include "kernel/kmem.h"
 
-#define HEAP_NCLASSES 14   /* size classes 16, 32, 48, 64, 96, ... 1536, 2048 (see heap.c) */
+#define HEAP_NCLASSES 14    /* size classes 16, 32, 48, 64, 96, ... 1536, 2048 (see heap.c) */
 #define HEAP_SMALL_MAX 2048 /* largest size served from a slab */
 
 struct slab;

@@ -20,10 +20,10 @@
 #define FREE_BATCH 7
 
 struct mem_core {
-	struct kmem km;                  /* [o] page allocator */
-	struct heap heap;                /* [o] size-class heap */
-	uint64_t remote_sent;            /* [o] blocks sent home to other cores */
-	uint64_t remote_received;        /* [o] blocks other cores sent home to us */
+	struct kmem km;           /* [o] page allocator */
+	struct heap heap;         /* [o] size-class heap */
+	uint64_t remote_sent;     /* [o] blocks sent home to other cores */
+	uint64_t remote_received; /* [o] blocks other cores sent home to us */
 } __cacheline_aligned;
 
 struct free_batch {
@@ -31,9 +31,9 @@ struct free_batch {
 	unsigned n;            /* [o] */
 };
 
-PERCORE static struct mem_core *self_mem;                /* [o] this core's mem_core */
-PERCORE static struct free_batch batches[MAX_CORES];     /* [o] by destination core */
-PERCORE static uint64_t batches_pending;                 /* [o] bit c: batches[c] non-empty */
+PERCORE static struct mem_core *self_mem;            /* [o] this core's mem_core */
+PERCORE static struct free_batch batches[MAX_CORES]; /* [o] by destination core */
+PERCORE static uint64_t batches_pending;             /* [o] bit c: batches[c] non-empty */
 
 static struct mem_core *mem_of(unsigned core)
 {
@@ -139,8 +139,8 @@ static void on_free(const struct msg *m)
 	for (unsigned i = 0; i < m->arg; i++) {
 		void *p = (void *)(uintptr_t)m->w[i];
 		if (heap_free(&self_mem->heap, p) < 0)
-			panic("remote free of %p from core %u: not a live block of core %u", p, m->src,
-			      core_id());
+			panic("remote free of %p from core %u: not a live block of core %u", p,
+			      m->src, core_id());
 	}
 	self_mem->remote_received += m->arg;
 }

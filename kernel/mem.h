@@ -5,8 +5,8 @@
 #include <isle/mem.h>
 #include "kernel/compiler.h"
 
-void mem_init_core(void);     /* on every core at start-up, before anything allocates */
-void mem_flush_remote(void);  /* sends batched remote frees home (scheduler loop) */
+void mem_init_core(void);    /* on every core at start-up, before anything allocates */
+void mem_flush_remote(void); /* sends batched remote frees home (scheduler loop) */
 bool mem_remote_pending(void);
 
 #endif

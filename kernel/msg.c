@@ -36,8 +36,8 @@ struct overflow_queue {
 	struct overflow *head, *tail; /* [o] FIFO per destination */
 };
 
-static struct ring **rings;          /* [I] pointers; each ring's lines are [a] (see ring.c) */
-static struct core_flag *flags;      /* [I] pointer to ncores flags */
+static struct ring **rings;           /* [I] pointers; each ring's lines are [a] (see ring.c) */
+static struct core_flag *flags;       /* [I] pointer to ncores flags */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
 PERCORE static struct overflow_queue overflow[MAX_CORES]; /* [o] by destination */
@@ -130,8 +130,7 @@ static void overflow_flush(void)
 
 int msg_send(unsigned dst, struct msg *m)
 {
-	if (dst >= ncores || dst == core_id() || m->type == MSG_NONE ||
-	    m->type >= MSG_TYPE_MAX)
+	if (dst >= ncores || dst == core_id() || m->type == MSG_NONE || m->type >= MSG_TYPE_MAX)
 		return -EINVAL;
 	m->src = (uint16_t)core_id();
 	stats.sent++;

@@ -10,17 +10,17 @@
 
 __noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define kassert(cond)                                                                        \
-	do {                                                                                   \
-		if (unlikely(!(cond)))                                                         \
-			panic("assertion failed in %s (%s:%d): %s", __func__, __FILE__, __LINE__,  \
-			      #cond);                                                          \
+#define kassert(cond)                                                                             \
+	do {                                                                                      \
+		if (unlikely(!(cond)))                                                            \
+			panic("assertion failed in %s (%s:%d): %s", __func__, __FILE__, __LINE__, \
+			      #cond);                                                             \
 	} while (0)
 
 /* Pieces for the exception path (trap.c). */
-void panic_begin(void);              /* claims the panic; a second panicking core halts here */
-bool panic_in_progress_here(void);   /* this core is the one reporting */
-__noreturn void panic_stop(void);    /* stops the other cores, exits with EXIT_PANIC */
+void panic_begin(void);            /* claims the panic; a second panicking core halts here */
+bool panic_in_progress_here(void); /* this core is the one reporting */
+__noreturn void panic_stop(void);  /* stops the other cores, exits with EXIT_PANIC */
 void backtrace_print(uint64_t rip, uint64_t rbp);
 /* "name+0xoff" for a text address, or "?" */
 void ksym_format(uint64_t addr, char *buf, size_t len);

@@ -29,21 +29,21 @@
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
 
 struct thread {
-	void *sp;               /* [o] saved stack pointer while not running */
-	struct thread *next;    /* [o] run-queue link */
+	void *sp;                /* [o] saved stack pointer while not running */
+	struct thread *next;     /* [o] run-queue link */
 	enum thread_state state; /* [o] */
-	unsigned core;          /* [I] the core it lives on (read by joiners elsewhere) */
-	unsigned slot;          /* [o] stack slot */
-	size_t stack_len;       /* [o] mapped bytes at the top of the slot */
-	thread_fn fn;           /* [o] entry */
-	void *arg;              /* [o] its argument */
-	int ret;                /* [o] exit value */
-	bool detached;          /* [o] free at exit, nobody joins */
-	bool joined;            /* [o] a join is pending */
-	unsigned joiner_core;   /* [o] core of the joining thread */
-	void *joiner;           /* [o] local: struct thread *; remote: the join record there */
-	bool woken;             /* [o] sleep: the timer fired */
-	struct timer sleep;     /* [o] sleep timer */
+	unsigned core;           /* [I] the core it lives on (read by joiners elsewhere) */
+	unsigned slot;           /* [o] stack slot */
+	size_t stack_len;        /* [o] mapped bytes at the top of the slot */
+	thread_fn fn;            /* [o] entry */
+	void *arg;               /* [o] its argument */
+	int ret;                 /* [o] exit value */
+	bool detached;           /* [o] free at exit, nobody joins */
+	bool joined;             /* [o] a join is pending */
+	unsigned joiner_core;    /* [o] core of the joining thread */
+	void *joiner;            /* [o] local: struct thread *; remote: the join record there */
+	bool woken;              /* [o] sleep: the timer fired */
+	struct timer sleep;      /* [o] sleep timer */
 };
 
 /* A thread waiting on another core's answer keeps this on its own stack. */
@@ -55,15 +55,15 @@ struct remote_wait {
 };
 
 struct sched {
-	void *sp;                     /* [o] scheduler context's saved stack pointer */
-	struct thread *current;       /* [o] running thread, NULL in scheduler context */
-	struct thread *head, *tail;   /* [o] run queue, FIFO */
-	struct timerq timers;         /* [o] */
-	uint16_t *free_slots;         /* [o] stack slots given back */
-	unsigned nfree_slots;         /* [o] */
-	unsigned next_slot;           /* [o] slots never used start here */
-	uint64_t start_ns;            /* [o] when this core started scheduling */
-	struct sched_stats stats;     /* [o] */
+	void *sp;                   /* [o] scheduler context's saved stack pointer */
+	struct thread *current;     /* [o] running thread, NULL in scheduler context */
+	struct thread *head, *tail; /* [o] run queue, FIFO */
+	struct timerq timers;       /* [o] */
+	uint16_t *free_slots;       /* [o] stack slots given back */
+	unsigned nfree_slots;       /* [o] */
+	unsigned next_slot;         /* [o] slots never used start here */
+	uint64_t start_ns;          /* [o] when this core started scheduling */
+	struct sched_stats stats;   /* [o] */
 };
 PERCORE static struct sched S;
 
@@ -190,8 +190,8 @@ static void on_created(const struct msg *m)
 }
 MSG_HANDLER(MSG_THREAD_CREATED, on_created);
 
-static struct thread *create(unsigned core, thread_fn fn, void *arg, size_t stack,
-                             bool detached, bool wait)
+static struct thread *create(unsigned core, thread_fn fn, void *arg, size_t stack, bool detached,
+                             bool wait)
 {
 	if (core >= ncores || !fn)
 		return NULL;
@@ -272,7 +272,9 @@ __noreturn void thread_exit(int ret)
 
 static void send_joined(struct thread *t)
 {
-	struct msg m = { .type = MSG_THREAD_JOINED, .w = { (uintptr_t)t->joiner }, .arg = (uint32_t)t->ret };
+	struct msg m = { .type = MSG_THREAD_JOINED,
+		         .w = { (uintptr_t)t->joiner },
+		         .arg = (uint32_t)t->ret };
 	msg_send(t->joiner_core, &m);
 	kfree(t);
 }

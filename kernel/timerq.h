@@ -18,14 +18,15 @@
  * allocator) or go through timer_init() before its first use.
  */
 struct timer {
-	uint64_t deadline;           /* [o] when it fires, ns since boot; set before timerq_add, MUST
+	uint64_t deadline; /* [o] when it fires, ns since boot; set before timerq_add, MUST
 	                                NOT change while queued */
-	void (*fn)(struct timer *t); /* [o] called by the owner when it fires (timerq never calls it) */
-	struct timer *tq_child;      /* [q] first child in the pairing heap, or NULL */
-	struct timer *tq_next;       /* [q] next sibling, or NULL */
-	struct timer *tq_prev;       /* [q] previous sibling, or the parent if first child; NULL at
+	void (*fn)(struct timer
+	                   *t); /* [o] called by the owner when it fires (timerq never calls it) */
+	struct timer *tq_child; /* [q] first child in the pairing heap, or NULL */
+	struct timer *tq_next;  /* [q] next sibling, or NULL */
+	struct timer *tq_prev;  /* [q] previous sibling, or the parent if first child; NULL at
 	                                the root */
-	uint64_t tq_seq;             /* [q] insertion number that orders equal deadlines; 0 while not
+	uint64_t tq_seq;        /* [q] insertion number that orders equal deadlines; 0 while not
 	                                queued */
 };
 

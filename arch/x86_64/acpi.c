@@ -28,55 +28,55 @@
 #include "arch/x86_64/firmware.h"
 #include "kernel/printf.h"
 
-#define RSDP_V1_SIZE 20 /* bytes covered by the RSDP's first checksum */
-#define RSDP_V2_SIZE 36 /* size of the ACPI 2.0+ RSDP */
+#define RSDP_V1_SIZE 20    /* bytes covered by the RSDP's first checksum */
+#define RSDP_V2_SIZE 36    /* size of the ACPI 2.0+ RSDP */
 #define RSDP_MAX_SIZE 4096 /* larger RSDP lengths are treated as corrupt */
-#define SDT_HEADER 36 /* size of the common table header */
+#define SDT_HEADER 36      /* size of the common table header */
 
-#define MADT_ENTRIES 44 /* offset of the first MADT entry */
-#define MADT_PCAT_COMPAT (1u << 0) /* MADT flags: dual 8259 PICs installed */
-#define MADT_LAPIC 0 /* entry type: processor local APIC */
-#define MADT_IOAPIC 1 /* entry type: I/O APIC */
-#define MADT_LAPIC_OVERRIDE 5 /* entry type: 64-bit local APIC address */
-#define MADT_X2APIC 9 /* entry type: processor local x2APIC */
-#define CPU_ENABLED (1u << 0) /* processor flags: usable now */
+#define MADT_ENTRIES 44              /* offset of the first MADT entry */
+#define MADT_PCAT_COMPAT (1u << 0)   /* MADT flags: dual 8259 PICs installed */
+#define MADT_LAPIC 0                 /* entry type: processor local APIC */
+#define MADT_IOAPIC 1                /* entry type: I/O APIC */
+#define MADT_LAPIC_OVERRIDE 5        /* entry type: 64-bit local APIC address */
+#define MADT_X2APIC 9                /* entry type: processor local x2APIC */
+#define CPU_ENABLED (1u << 0)        /* processor flags: usable now */
 #define CPU_ONLINE_CAPABLE (1u << 1) /* processor flags: may be hot-added later */
 
-#define FADT_MIN_SIZE 116 /* ACPI 1.0 FADT; anything shorter is malformed */
-#define FADT_DSDT 40 /* u32 physical address of the DSDT */
-#define FADT_PM1A_CNT 64 /* u32 I/O port */
-#define FADT_PM1B_CNT 68 /* u32 I/O port */
-#define FADT_FLAGS 112 /* u32 feature flags */
-#define FADT_RESET_REG 116 /* GAS */
-#define FADT_RESET_VALUE 128 /* u8 */
-#define FADT_X_DSDT 140 /* u64 */
-#define FADT_X_PM1A_CNT 172 /* GAS */
-#define FADT_X_PM1B_CNT 184 /* GAS */
-#define FADT_SLEEP_CONTROL 244 /* GAS, ACPI 5.0+ */
+#define FADT_MIN_SIZE 116             /* ACPI 1.0 FADT; anything shorter is malformed */
+#define FADT_DSDT 40                  /* u32 physical address of the DSDT */
+#define FADT_PM1A_CNT 64              /* u32 I/O port */
+#define FADT_PM1B_CNT 68              /* u32 I/O port */
+#define FADT_FLAGS 112                /* u32 feature flags */
+#define FADT_RESET_REG 116            /* GAS */
+#define FADT_RESET_VALUE 128          /* u8 */
+#define FADT_X_DSDT 140               /* u64 */
+#define FADT_X_PM1A_CNT 172           /* GAS */
+#define FADT_X_PM1B_CNT 184           /* GAS */
+#define FADT_SLEEP_CONTROL 244        /* GAS, ACPI 5.0+ */
 #define FADT_RESET_REG_SUP (1u << 10) /* flags: RESET_REG is valid */
-#define FADT_HW_REDUCED (1u << 20) /* flags: hardware-reduced ACPI, no fixed hardware */
+#define FADT_HW_REDUCED (1u << 20)    /* flags: hardware-reduced ACPI, no fixed hardware */
 
-#define MCFG_ENTRIES 44 /* offset of the first MCFG allocation (after 8 reserved bytes) */
+#define MCFG_ENTRIES 44    /* offset of the first MCFG allocation (after 8 reserved bytes) */
 #define MCFG_ENTRY_SIZE 16 /* base u64, segment u16, bus start u8, bus end u8, reserved u32 */
 
 #define GAS_SIZE 12 /* generic address structure: space, width, offset, access size, u64 */
 
-#define AML_ZERO 0x00 /* ZeroOp */
-#define AML_ONE 0x01 /* OneOp */
-#define AML_NAME 0x08 /* NameOp */
-#define AML_BYTE 0x0a /* BytePrefix */
-#define AML_WORD 0x0b /* WordPrefix */
-#define AML_DWORD 0x0c /* DWordPrefix */
-#define AML_QWORD 0x0e /* QWordPrefix */
+#define AML_ZERO 0x00    /* ZeroOp */
+#define AML_ONE 0x01     /* OneOp */
+#define AML_NAME 0x08    /* NameOp */
+#define AML_BYTE 0x0a    /* BytePrefix */
+#define AML_WORD 0x0b    /* WordPrefix */
+#define AML_DWORD 0x0c   /* DWordPrefix */
+#define AML_QWORD 0x0e   /* QWordPrefix */
 #define AML_PACKAGE 0x12 /* PackageOp */
-#define AML_ROOT '\\' /* RootChar of a NameString */
+#define AML_ROOT '\\'    /* RootChar of a NameString */
 
 /* State of one acpi_parse() call. */
 struct acpi_ctx {
 	const struct phys_access *pa; /* how to reach physical memory */
-	struct acpi_info *out; /* where results go */
-	char *err; /* caller's message buffer, NULL if none */
-	size_t errlen; /* its size in bytes */
+	struct acpi_info *out;        /* where results go */
+	char *err;                    /* caller's message buffer, NULL if none */
+	size_t errlen;                /* its size in bytes */
 };
 
 /* A generic address structure, decoded. */
@@ -86,8 +86,8 @@ struct gas {
 };
 
 /* Records why parsing failed and returns rc, a -errno. */
-__attribute__((format(printf, 3, 4)))
-static int fail(struct acpi_ctx *c, int rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct acpi_ctx *c, int rc, const char *fmt,
+                                                      ...)
 {
 	va_list ap;
 
@@ -100,8 +100,7 @@ static int fail(struct acpi_ctx *c, int rc, const char *fmt, ...)
 }
 
 /* Records a warning unless an earlier one is already there. */
-__attribute__((format(printf, 2, 3)))
-static void warn(struct acpi_ctx *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void warn(struct acpi_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -593,8 +592,8 @@ static int parse(struct acpi_ctx *c, uint64_t rsdp_phys)
 	return rc;
 }
 
-int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out,
-               char *err, size_t errlen)
+int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out, char *err,
+               size_t errlen)
 {
 	struct acpi_ctx c = { .pa = pa, .out = out, .err = err, .errlen = errlen };
 	int rc;

@@ -12,7 +12,7 @@
 #define VEC_SPURIOUS 0xFF
 
 void apic_init(uint64_t xapic_phys); /* boot core, once: picks x2APIC or xAPIC */
-void apic_init_core(void);            /* every core */
+void apic_init_core(void);           /* every core */
 bool apic_is_x2(void);
 uint32_t apic_id(void);
 void apic_eoi(void);

@@ -20,16 +20,16 @@ void arch_start_cores(void);
  * bytes occupies its top, the rest stays unmapped as the guard. */
 uintptr_t arch_stack_slot(unsigned core, unsigned slot);
 unsigned arch_stack_slots(void);
-int arch_stack_map(uintptr_t top, size_t len);   /* calling core's slots only; -ENOMEM */
+int arch_stack_map(uintptr_t top, size_t len); /* calling core's slots only; -ENOMEM */
 void arch_stack_unmap(uintptr_t top, size_t len);
 /* Which core's stack area holds va, or -1. */
 int arch_stack_owner(uintptr_t va);
 
-void arch_doorbell(unsigned core);           /* IPI that wakes an idle core */
-void arch_timer_arm(uint64_t deadline_ns);   /* one-shot at boot-relative time; 0 disarms */
-uint64_t arch_now_ns(void);                  /* ns since boot */
-void arch_stop_others(void);                 /* NMI every other core into a halt (panic) */
-__noreturn void arch_exit(int status);       /* see power.h */
+void arch_doorbell(unsigned core);         /* IPI that wakes an idle core */
+void arch_timer_arm(uint64_t deadline_ns); /* one-shot at boot-relative time; 0 disarms */
+uint64_t arch_now_ns(void);                /* ns since boot */
+void arch_stop_others(void);               /* NMI every other core into a halt (panic) */
+__noreturn void arch_exit(int status);     /* see power.h */
 
 /* Boot-stage timestamps recorded before the console was ready, for the boot log. */
 struct boot_stage {

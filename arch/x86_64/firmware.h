@@ -40,26 +40,26 @@ struct phys_access {
 
 #define PVH_START_MAGIC 0x336ec578u /* hvm_start_info.magic: "xEn3" with 0x80 set in 'E' */
 
-#define BOOT_MAX_MEM 128 /* memory map entries kept, after sorting and merging */
-#define BOOT_MAX_MEM_RAW 1024 /* firmware memory map entries accepted; more is an error */
-#define BOOT_MAX_MODULES 8 /* modules kept; further ones are dropped and flagged */
-#define BOOT_CMDLINE_MAX 4096 /* bytes of command line kept, including the NUL */
+#define BOOT_MAX_MEM 128        /* memory map entries kept, after sorting and merging */
+#define BOOT_MAX_MEM_RAW 1024   /* firmware memory map entries accepted; more is an error */
+#define BOOT_MAX_MODULES 8      /* modules kept; further ones are dropped and flagged */
+#define BOOT_CMDLINE_MAX 4096   /* bytes of command line kept, including the NUL */
 #define BOOT_MOD_CMDLINE_MAX 64 /* bytes of a module's command line kept, including the NUL */
 
-#define BOOT_MEM_RAM 1 /* boot_mem.type of usable RAM; other values are the E820 types */
+#define BOOT_MEM_RAM 1  /* boot_mem.type of usable RAM; other values are the E820 types */
 #define BOOT_MEM_ACPI 3 /* ACPI tables, reclaimable once they have been parsed */
 
 /* One range of the physical memory map. */
 struct boot_mem {
 	uint64_t base; /* first byte */
-	uint64_t len; /* bytes, never 0; base + len does not overflow */
+	uint64_t len;  /* bytes, never 0; base + len does not overflow */
 	uint32_t type; /* BOOT_MEM_RAM, or the E820 type the firmware gave (2 reserved, ...) */
 };
 
 /* One boot module (the initrd is module 0). */
 struct boot_module {
-	uint64_t base; /* physical address of the first byte, never 0 */
-	uint64_t len; /* bytes; base + len does not overflow */
+	uint64_t base;                      /* physical address of the first byte, never 0 */
+	uint64_t len;                       /* bytes; base + len does not overflow */
 	char cmdline[BOOT_MOD_CMDLINE_MAX]; /* NUL-terminated; "" if the module has none */
 	bool cmdline_truncated; /* the module's command line was longer than cmdline[] */
 };
@@ -78,14 +78,14 @@ struct boot_module {
  */
 struct boot_info {
 	struct boot_mem mem[BOOT_MAX_MEM]; /* the normalised memory map, see above */
-	unsigned nmem; /* entries used in mem[], at least one of them RAM */
+	unsigned nmem;                     /* entries used in mem[], at least one of them RAM */
 	bool mem_truncated; /* the map did not fit in mem[]; ranges above the last were lost */
 	struct boot_module mod[BOOT_MAX_MODULES]; /* the modules, in the firmware's order */
-	unsigned nmod; /* entries used in mod[] */
-	bool mod_truncated; /* the firmware passed more than BOOT_MAX_MODULES modules */
+	unsigned nmod;                            /* entries used in mod[] */
+	bool mod_truncated;             /* the firmware passed more than BOOT_MAX_MODULES modules */
 	char cmdline[BOOT_CMDLINE_MAX]; /* kernel command line, NUL-terminated, "" if none */
 	bool cmdline_truncated; /* cut to fit, or it ran into inaccessible memory unterminated */
-	uint64_t rsdp; /* physical address of the ACPI RSDP, 0 if none */
+	uint64_t rsdp;          /* physical address of the ACPI RSDP, 0 if none */
 };
 
 /*
@@ -104,11 +104,11 @@ int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boo
 
 /* ---- ACPI (ACPI 6.x: RSDP, RSDT/XSDT, MADT, FADT + DSDT \_S5_, MCFG) ------------------ */
 
-#define ACPI_MAX_CPUS 64 /* processors kept from the MADT */
+#define ACPI_MAX_CPUS 64           /* processors kept from the MADT */
 #define ACPI_TABLE_MAX (16u << 20) /* larger table lengths are treated as corrupt */
 
 #define ACPI_SPACE_MEMORY 0 /* generic address structure: system memory */
-#define ACPI_SPACE_IO 1 /* generic address structure: system I/O */
+#define ACPI_SPACE_IO 1     /* generic address structure: system I/O */
 
 /*
  * What acpi_parse() copies out of the tables. Fields of a table that is absent, or beyond the
@@ -116,36 +116,36 @@ int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boo
  */
 struct acpi_info {
 	/* MADT (required) */
-	unsigned ncpus; /* entries in apic_id[], at least 1 */
+	unsigned ncpus;                  /* entries in apic_id[], at least 1 */
 	uint32_t apic_id[ACPI_MAX_CPUS]; /* enabled CPUs (MADT types 0, 9), table order, no dups */
-	bool cpus_truncated; /* more than ACPI_MAX_CPUS enabled CPUs; the first ones were kept */
+	bool cpus_truncated;   /* more than ACPI_MAX_CPUS enabled CPUs; the first ones were kept */
 	unsigned cpus_hotplug; /* online-capable but not enabled CPUs: not present, not listed */
-	uint64_t lapic_phys; /* local APIC base: the MADT field, or its type 5 override */
-	uint32_t ioapic_phys; /* first I/O APIC's MMIO base */
+	uint64_t lapic_phys;   /* local APIC base: the MADT field, or its type 5 override */
+	uint32_t ioapic_phys;  /* first I/O APIC's MMIO base */
 	uint32_t ioapic_gsi_base; /* first GSI that I/O APIC handles */
-	bool has_ioapic; /* the MADT lists at least one I/O APIC */
-	bool has_8259; /* MADT flag PCAT_COMPAT: legacy PICs present (mask them) */
+	bool has_ioapic;          /* the MADT lists at least one I/O APIC */
+	bool has_8259;            /* MADT flag PCAT_COMPAT: legacy PICs present (mask them) */
 
 	/* FADT and DSDT (optional): power off and reset */
-	bool has_fadt; /* a FADT was found */
-	bool hw_reduced; /* FADT flag HW_REDUCED_ACPI: no PM1 blocks, use sleep_ctl */
-	uint32_t pm1a_cnt; /* PM1a control block I/O port (<= 0xffff), 0 if absent */
-	uint32_t pm1b_cnt; /* PM1b control block I/O port (<= 0xffff), 0 if absent */
-	uint64_t sleep_ctl; /* SLEEP_CONTROL_REG address (HW-reduced), 0 if absent */
+	bool has_fadt;           /* a FADT was found */
+	bool hw_reduced;         /* FADT flag HW_REDUCED_ACPI: no PM1 blocks, use sleep_ctl */
+	uint32_t pm1a_cnt;       /* PM1a control block I/O port (<= 0xffff), 0 if absent */
+	uint32_t pm1b_cnt;       /* PM1b control block I/O port (<= 0xffff), 0 if absent */
+	uint64_t sleep_ctl;      /* SLEEP_CONTROL_REG address (HW-reduced), 0 if absent */
 	uint8_t sleep_ctl_space; /* ACPI_SPACE_MEMORY or ACPI_SPACE_IO */
-	bool have_s5; /* the DSDT defines Name(_S5_, Package(){a, b, ...}) */
-	uint8_t s5_typa; /* SLP_TYPa for S5 (0..7) */
-	uint8_t s5_typb; /* SLP_TYPb for S5 (0..7) */
-	uint32_t reset_port; /* FADT RESET_REG I/O port (<= 0xffff), when have_reset */
-	uint8_t reset_value; /* byte to write to reset_port, when have_reset */
-	bool have_reset; /* RESET_REG is supported and in I/O space */
+	bool have_s5;            /* the DSDT defines Name(_S5_, Package(){a, b, ...}) */
+	uint8_t s5_typa;         /* SLP_TYPa for S5 (0..7) */
+	uint8_t s5_typb;         /* SLP_TYPb for S5 (0..7) */
+	uint32_t reset_port;     /* FADT RESET_REG I/O port (<= 0xffff), when have_reset */
+	uint8_t reset_value;     /* byte to write to reset_port, when have_reset */
+	bool have_reset;         /* RESET_REG is supported and in I/O space */
 
 	/* MCFG (optional): PCIe ECAM, first allocation entry */
-	bool has_mcfg; /* the MCFG has at least one entry */
-	uint64_t mcfg_base; /* ECAM base address of that entry */
-	uint16_t mcfg_segment; /* its PCI segment group */
+	bool has_mcfg;          /* the MCFG has at least one entry */
+	uint64_t mcfg_base;     /* ECAM base address of that entry */
+	uint16_t mcfg_segment;  /* its PCI segment group */
 	uint8_t mcfg_bus_start; /* first bus it decodes */
-	uint8_t mcfg_bus_end; /* last bus it decodes, >= mcfg_bus_start */
+	uint8_t mcfg_bus_end;   /* last bus it decodes, >= mcfg_bus_start */
 
 	unsigned bad_checksums; /* tables other than the RSDP whose checksum failed, used anyway */
 };
@@ -165,7 +165,7 @@ struct acpi_info {
  *  -ENODEV  the MADT lists no enabled CPU
  * On failure *out is all zero.
  */
-int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out,
-               char *err, size_t errlen);
+int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out, char *err,
+               size_t errlen);
 
 #endif

@@ -11,19 +11,19 @@
 
 struct tss {
 	uint32_t reserved0;
-	uint64_t rsp[3];  /* stacks for privilege changes (unused: everything runs in ring 0) */
+	uint64_t rsp[3]; /* stacks for privilege changes (unused: everything runs in ring 0) */
 	uint64_t reserved1;
-	uint64_t ist[7];  /* interrupt stack table: ist[n-1] is IST n */
+	uint64_t ist[7]; /* interrupt stack table: ist[n-1] is IST n */
 	uint64_t reserved2;
 	uint16_t reserved3;
-	uint16_t iomap;   /* I/O permission map offset: none */
+	uint16_t iomap; /* I/O permission map offset: none */
 } __packed;
 
 struct idt_entry {
-	uint16_t off_lo; /* handler address bits 0..15 */
-	uint16_t sel;    /* code segment */
-	uint8_t ist;     /* IST index, 0 = current stack */
-	uint8_t attr;    /* present, DPL 0, 64-bit interrupt gate */
+	uint16_t off_lo;  /* handler address bits 0..15 */
+	uint16_t sel;     /* code segment */
+	uint8_t ist;      /* IST index, 0 = current stack */
+	uint8_t attr;     /* present, DPL 0, 64-bit interrupt gate */
 	uint16_t off_mid; /* bits 16..31 */
 	uint32_t off_hi;  /* bits 32..63 */
 	uint32_t zero;
@@ -38,8 +38,8 @@ struct desc_ptr {
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
-PERCORE static uint64_t gdt[5] __aligned(16);          /* [o] null, code, data, TSS (2 slots) */
-PERCORE static struct tss tss __aligned(16);           /* [o] */
+PERCORE static uint64_t gdt[5] __aligned(16);           /* [o] null, code, data, TSS (2 slots) */
+PERCORE static struct tss tss __aligned(16);            /* [o] */
 PERCORE static struct idt_entry idt[256] __aligned(16); /* [o] */
 
 extern const char isr_stubs[]; /* entry.S: 256 stubs of 16 bytes */

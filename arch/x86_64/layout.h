@@ -17,10 +17,10 @@
 #define KERNEL_PHYS 0x100000
 #define WINDOW_VMA 0xFFFFFFFFC0000000
 #define STACKS_VMA 0x0000008000000000
-#define STACK_SLOT_SIZE 0x10000  /* 64 KiB: at most 60 KiB of stack and at least one guard page */
+#define STACK_SLOT_SIZE 0x10000 /* 64 KiB: at most 60 KiB of stack and at least one guard page */
 #define STACK_CORE_SIZE 0x40000000
 
-#define TRAMPOLINE_PHYS 0x8000   /* real-mode start page of application cores */
+#define TRAMPOLINE_PHYS 0x8000 /* real-mode start page of application cores */
 #define BOOT_STACK_SIZE 0x4000
 
 #endif

@@ -30,10 +30,10 @@ extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __image_end[];
 extern char __percore_load[], __percore_start[], __percore_data_end[], __percore_end[];
 
-static uint64_t *ident_pdpt;              /* [I] */
-static uint64_t *kernel_pd;               /* [I] */
-static uint64_t *stacks_pdpt;             /* [I] */
-static uint64_t *stack_pd[MAX_CORES];     /* [I] pointer; the table itself is [o] of core c */
+static uint64_t *ident_pdpt;          /* [I] */
+static uint64_t *kernel_pd;           /* [I] */
+static uint64_t *stacks_pdpt;         /* [I] */
+static uint64_t *stack_pd[MAX_CORES]; /* [I] pointer; the table itself is [o] of core c */
 
 static uint64_t phys(const void *kernel_va)
 {
@@ -55,7 +55,8 @@ void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx)
 	for (unsigned g = 0; g < gib; g++) {
 		uint64_t *pd = alloc(ctx);
 		for (unsigned i = 0; i < 512; i++)
-			pd[i] = ((uint64_t)g << 30 | (uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS | PTE_NX;
+			pd[i] = ((uint64_t)g << 30 | (uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS |
+			        PTE_NX;
 		ident_pdpt[g] = (uintptr_t)pd | TABLE;
 	}
 	uint64_t *low = alloc(ctx);

@@ -38,33 +38,33 @@
 
 /* struct hvm_start_info, version 1 (version 0 ends at memmap_paddr). */
 struct pvh_start_info {
-	uint32_t magic; /* PVH_START_MAGIC */
-	uint32_t version; /* layout version */
-	uint32_t flags; /* SIF_* flags, unused */
-	uint32_t nr_modules; /* entries at modlist_paddr */
-	uint64_t modlist_paddr; /* array of struct pvh_module, 0 if none */
-	uint64_t cmdline_paddr; /* kernel command line, 0 if none */
-	uint64_t rsdp_paddr; /* ACPI RSDP, 0 if none */
-	uint64_t memmap_paddr; /* array of struct pvh_memmap_entry (version >= 1) */
+	uint32_t magic;          /* PVH_START_MAGIC */
+	uint32_t version;        /* layout version */
+	uint32_t flags;          /* SIF_* flags, unused */
+	uint32_t nr_modules;     /* entries at modlist_paddr */
+	uint64_t modlist_paddr;  /* array of struct pvh_module, 0 if none */
+	uint64_t cmdline_paddr;  /* kernel command line, 0 if none */
+	uint64_t rsdp_paddr;     /* ACPI RSDP, 0 if none */
+	uint64_t memmap_paddr;   /* array of struct pvh_memmap_entry (version >= 1) */
 	uint32_t memmap_entries; /* entries at memmap_paddr (version >= 1) */
-	uint32_t reserved; /* must be ignored */
+	uint32_t reserved;       /* must be ignored */
 } __packed;
 
 #define PVH_START_INFO_V0_SIZE 40 /* bytes of struct pvh_start_info in version 0 */
 
 /* struct hvm_modlist_entry */
 struct pvh_module {
-	uint64_t paddr; /* first byte of the module */
-	uint64_t size; /* bytes */
+	uint64_t paddr;         /* first byte of the module */
+	uint64_t size;          /* bytes */
 	uint64_t cmdline_paddr; /* module command line, 0 if none */
-	uint64_t reserved; /* must be ignored */
+	uint64_t reserved;      /* must be ignored */
 } __packed;
 
 /* struct hvm_memmap_table_entry */
 struct pvh_memmap_entry {
-	uint64_t addr; /* first byte */
-	uint64_t size; /* bytes; 0 means the entry is to be skipped */
-	uint32_t type; /* E820 type, 1 = RAM */
+	uint64_t addr;     /* first byte */
+	uint64_t size;     /* bytes; 0 means the entry is to be skipped */
+	uint32_t type;     /* E820 type, 1 = RAM */
 	uint32_t reserved; /* must be ignored */
 } __packed;
 
@@ -74,13 +74,13 @@ _Static_assert(sizeof(struct pvh_memmap_entry) == 24, "hvm_memmap_table_entry is
 
 /* Where messages go: the caller's err buffer. */
 struct pvh_msg {
-	char *buf; /* caller's buffer, NULL if it wants no message */
+	char *buf;  /* caller's buffer, NULL if it wants no message */
 	size_t len; /* its size in bytes */
 };
 
 /* Records why parsing failed and returns rc, a -errno. */
-__attribute__((format(printf, 3, 4)))
-static int fail(struct pvh_msg *m, int rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct pvh_msg *m, int rc, const char *fmt,
+                                                      ...)
 {
 	va_list ap;
 
@@ -93,8 +93,7 @@ static int fail(struct pvh_msg *m, int rc, const char *fmt, ...)
 }
 
 /* Records a warning unless an earlier one is already there. */
-__attribute__((format(printf, 2, 3)))
-static void warn(struct pvh_msg *m, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void warn(struct pvh_msg *m, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -195,8 +194,8 @@ static int mem_parse(const uint8_t *raw, unsigned n, struct boot_info *out, stru
 		if (e.size == 0)
 			continue;
 		if (e.addr + e.size < e.addr)
-			return fail(m, -EINVAL, "memory map entry %u (0x%lx, 0x%lx bytes) wraps",
-			            i, e.addr, e.size);
+			return fail(m, -EINVAL, "memory map entry %u (0x%lx, 0x%lx bytes) wraps", i,
+			            e.addr, e.size);
 		if (e.addr < pos)
 			pos = e.addr;
 		any = true;

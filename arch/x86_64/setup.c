@@ -33,7 +33,7 @@ static struct acpi_info acpi;          /* [I] */
 struct core_desc core_desc[MAX_CORES]; /* [I] */
 static const char *tsc_source;         /* [I] */
 
-static struct boot_stage stages[16];   /* [I] after boot */
+static struct boot_stage stages[16]; /* [I] after boot */
 static unsigned nstages;
 
 /* Shared-region bump allocator: boot core only, before other cores start. */

@@ -5,13 +5,13 @@
 #include "kernel/compiler.h"
 #include "kernel/core.h"
 
-#define EXIT_USAGE 2        /* bad command line */
-#define EXIT_BOOT_FAILED 3  /* the machine could not be set up */
-#define EXIT_PANIC 100      /* panic or exception on some core */
+#define EXIT_USAGE 2       /* bad command line */
+#define EXIT_BOOT_FAILED 3 /* the machine could not be set up */
+#define EXIT_PANIC 100     /* panic or exception on some core */
 
 struct core_desc {
-	uint32_t apic_id;   /* [I] local APIC id */
-	uint64_t cr3;       /* [I] physical address of the core's top-level page table */
+	uint32_t apic_id;    /* [I] local APIC id */
+	uint64_t cr3;        /* [I] physical address of the core's top-level page table */
 	uintptr_t stack_top; /* [I] boot/scheduler stack */
 	uintptr_t ist_df, ist_nmi, ist_pf; /* [I] interrupt stack tops */
 };

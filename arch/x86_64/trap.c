@@ -20,12 +20,37 @@
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 
 static const char *const exc_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-	"device not available", "double fault", "coprocessor overrun", "invalid TSS",
-	"segment not present", "stack fault", "general protection", "page fault", "reserved",
-	"x87 floating point", "alignment check", "machine check", "SIMD floating point",
-	"virtualization", "control protection", "reserved", "reserved", "reserved", "reserved",
-	"reserved", "reserved", "hypervisor injection", "VMM communication", "security",
+	"divide error",
+	"debug",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack fault",
+	"general protection",
+	"page fault",
+	"reserved",
+	"x87 floating point",
+	"alignment check",
+	"machine check",
+	"SIMD floating point",
+	"virtualization",
+	"control protection",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"hypervisor injection",
+	"VMM communication",
+	"security",
 	"reserved",
 };
 
@@ -51,7 +76,8 @@ static void diagnose_pf(uint64_t addr, uint64_t err)
 		kprintf_panic("  diagnosis: NULL pointer %s (address %#lx)\n", what, addr);
 	else if (owner >= 0 && !(err & 1))
 		kprintf_panic("  diagnosis: stack overflow: %s into the guard page of a thread "
-		              "stack on core %d\n", what, owner);
+		              "stack on core %d\n",
+		              what, owner);
 	else if (addr >= (uintptr_t)__text_start && addr < (uintptr_t)__text_end && (err & 2))
 		kprintf_panic("  diagnosis: write to kernel text (read-only)\n");
 	else if (addr >= (uintptr_t)__rodata_start && addr < (uintptr_t)__rodata_end && (err & 2))

@@ -7,8 +7,8 @@
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8; /* pushed by isr_common */
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t vector; /* pushed by the stub */
-	uint64_t error;  /* by the CPU, or 0 */
+	uint64_t vector;                   /* pushed by the stub */
+	uint64_t error;                    /* by the CPU, or 0 */
 	uint64_t rip, cs, rflags, rsp, ss; /* by the CPU */
 };
 

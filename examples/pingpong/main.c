@@ -38,8 +38,8 @@ static void on_pong(const struct msg *m)
 MSG_HANDLER(MSG_PONG, on_pong);
 
 struct pair {
-	unsigned to;      /* the core to ping */
-	uint64_t rtt_ns;  /* result: mean round trip */
+	unsigned to;     /* the core to ping */
+	uint64_t rtt_ns; /* result: mean round trip */
 };
 
 static int ping_thread(void *arg)

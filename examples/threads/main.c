@@ -73,8 +73,8 @@ int main(void)
 	sleep_ms(20);
 	printf("%u threads on %u cores in %lu ms\n", PER_CORE * n, n, ms);
 	for (unsigned c = 0; c < n; c++)
-		printf("  core %u: %lu threads created, %lu switches, busy %lu ms, idle %lu ms\n", c,
-		       stats[c].threads_created, stats[c].switches, stats[c].busy_ns / 1000000,
+		printf("  core %u: %lu threads created, %lu switches, busy %lu ms, idle %lu ms\n",
+		       c, stats[c].threads_created, stats[c].switches, stats[c].busy_ns / 1000000,
 		       stats[c].idle_ns / 1000000);
 	return bad ? 1 : 0;
 }

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void *kmalloc(size_t size);        /* 16-byte aligned, or NULL */
-void *kzalloc(size_t size);        /* zeroed */
-void kfree(void *p);               /* any core's block; NULL is a no-op */
+void *kmalloc(size_t size); /* 16-byte aligned, or NULL */
+void *kzalloc(size_t size); /* zeroed */
+void kfree(void *p);        /* any core's block; NULL is a no-op */
 size_t kmalloc_usable_size(const void *p);
 
 /* Whole pages (2^order of them, aligned to their size) from the calling core's allocator. */
@@ -25,12 +25,12 @@ void page_free(void *p, unsigned order); /* the calling core's pages only */
 
 /* Per-core memory statistics (the reader sums cores for totals). */
 struct mem_stats {
-	size_t heap_bytes;        /* bytes in live heap blocks */
-	size_t heap_blocks;       /* live heap blocks */
-	size_t free_pages;        /* pages free in the page allocator */
-	size_t total_pages;       /* pages the allocator manages */
-	uint64_t allocs, frees;   /* heap operations so far */
-	uint64_t failed;          /* allocations that returned NULL */
+	size_t heap_bytes;              /* bytes in live heap blocks */
+	size_t heap_blocks;             /* live heap blocks */
+	size_t free_pages;              /* pages free in the page allocator */
+	size_t total_pages;             /* pages the allocator manages */
+	uint64_t allocs, frees;         /* heap operations so far */
+	uint64_t failed;                /* allocations that returned NULL */
 	uint64_t remote_frees_sent;     /* blocks this core sent home to other cores */
 	uint64_t remote_frees_received; /* blocks other cores sent home to this core */
 };

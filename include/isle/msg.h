@@ -31,20 +31,20 @@ struct msg_handler {
 };
 
 /* Registers fn for messages of `type` at link time. */
-#define MSG_HANDLER(type_, fn_)                                                               \
-	static const struct msg_handler msg_handler_##fn_                                      \
+#define MSG_HANDLER(type_, fn_)                           \
+	static const struct msg_handler msg_handler_##fn_ \
 	        __attribute__((used, section(".msg_handlers"), aligned(8))) = { (type_), (fn_) }
 
 /* Message types. The kernel's are below MSG_USER; applications use MSG_USER..MSG_TYPE_MAX-1. */
 enum {
 	MSG_NONE = 0,
-	MSG_FREE,           /* remote free: arg blocks in w[] */
-	MSG_CALL,           /* run w[0](w[1]) on the destination */
-	MSG_THREAD_CREATE,  /* create a thread here, reply MSG_THREAD_CREATED */
+	MSG_FREE,          /* remote free: arg blocks in w[] */
+	MSG_CALL,          /* run w[0](w[1]) on the destination */
+	MSG_THREAD_CREATE, /* create a thread here, reply MSG_THREAD_CREATED */
 	MSG_THREAD_CREATED,
-	MSG_THREAD_JOIN,    /* tell the joiner when the thread ends */
+	MSG_THREAD_JOIN, /* tell the joiner when the thread ends */
 	MSG_THREAD_JOINED,
-	MSG_BARRIER,        /* arrived at barrier generation arg */
+	MSG_BARRIER, /* arrived at barrier generation arg */
 	MSG_USER = 128,
 	MSG_TYPE_MAX = 256,
 };

@@ -43,19 +43,19 @@ unsigned thread_core(const struct thread *t);
 void thread_block(void);
 void thread_wake(struct thread *t);
 
-uint64_t now_ns(void);           /* ns since boot, monotonic, same clock on every core */
+uint64_t now_ns(void); /* ns since boot, monotonic, same clock on every core */
 void sleep_ns(uint64_t ns);
 void sleep_ms(uint64_t ms);
 
 /* Per-core scheduler counters. */
 struct sched_stats {
-	uint64_t threads_created;  /* threads started on this core */
+	uint64_t threads_created; /* threads started on this core */
 	uint64_t threads_exited;
-	uint64_t threads_live;     /* threads that exist now */
-	uint64_t switches;         /* context switches into threads */
-	uint64_t idle_ns;          /* time spent halted */
-	uint64_t busy_ns;          /* time not halted since the core started */
-	uint64_t wakeups;          /* times the core left the halted state */
+	uint64_t threads_live; /* threads that exist now */
+	uint64_t switches;     /* context switches into threads */
+	uint64_t idle_ns;      /* time spent halted */
+	uint64_t busy_ns;      /* time not halted since the core started */
+	uint64_t wakeups;      /* times the core left the halted state */
 };
 void sched_stats(struct sched_stats *out);
 

@@ -22,9 +22,9 @@
 #endif
 
 int snprintf(char *restrict buf, size_t size, const char *restrict fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+        __attribute__((format(printf, 3, 0)));
 
 int printf(const char *restrict fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *restrict fmt, va_list ap) __attribute__((format(printf, 1, 0)));

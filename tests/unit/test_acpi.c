@@ -18,13 +18,13 @@
 
 struct copy {
 	struct copy *next; /* older copies */
-	uint8_t data[]; /* exactly the mapped bytes */
+	uint8_t data[];    /* exactly the mapped bytes */
 };
 
-static uint8_t *mem; /* the fake physical memory */
-static size_t mem_size; /* its size; addresses at or above are not accessible */
+static uint8_t *mem;        /* the fake physical memory */
+static size_t mem_size;     /* its size; addresses at or above are not accessible */
 static struct copy *copies; /* every range handed out by fake_map since the last release */
-static char err[256]; /* message from the last parse */
+static char err[256];       /* message from the last parse */
 
 static const void *fake_map(uint64_t phys, size_t len, void *ctx)
 {
@@ -161,7 +161,7 @@ static void root(uint64_t a, const char *sig, unsigned esize, const uint64_t *ta
 }
 
 /* MADT builder: madt_begin, entries, madt_end. */
-static uint64_t madt_at; /* table being built */
+static uint64_t madt_at;  /* table being built */
 static uint32_t madt_len; /* its length so far */
 
 static void madt_begin(uint64_t a, uint32_t lapic, uint32_t flags)
@@ -248,8 +248,8 @@ static void dsdt(uint64_t a, const uint8_t *aml, size_t n)
 /* Some AML before the interesting part: Scope(\_SB) { Name(_HID, ...) } and a method that
  * mentions _S5_ without defining it (the scanner must not take it for the definition). */
 static const uint8_t aml_prefix[] = {
-	0x10, 0x0d, '\\', '_', 'S', 'B', '_', 0x08, '_', 'H', 'I', 'D', 0x0a, 0x01,
-	0x14, 0x0a, 'P', 'T', 'S', '_', 0x01, 0x70, '_', 'S', '5', '_', 0x60,
+	0x10, 0x0d, '\\', '_', 'S', 'B', '_',  0x08, '_', 'H', 'I', 'D', 0x0a, 0x01,
+	0x14, 0x0a, 'P',  'T', 'S', '_', 0x01, 0x70, '_', 'S', '5', '_', 0x60,
 };
 
 #define RSDP_AT 0x100
@@ -264,8 +264,8 @@ static const uint8_t aml_prefix[] = {
 /* i440fx "pc": RSDP v0 -> RSDT -> FADT rev 1 (116 bytes, PM1a 0x604) + MADT; 4 CPUs. */
 static uint64_t build_pc(void)
 {
-	static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-	                              0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+	static const uint8_t s5[] = { 0x08, '\\', '_',  'S',  '5',  '_',  0x12, 0x08,
+		                      0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
 	uint8_t aml[64];
 	uint64_t tables[] = { FADT_AT, MADT_AT };
 
@@ -299,8 +299,8 @@ static uint64_t build_pc(void)
  * only the MADT, so finding the MCFG proves the XSDT was used. */
 static uint64_t build_q35(void)
 {
-	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
-	                              0x00, 0x01, 0x00, 0x00 };
+	static const uint8_t s5[] = { 0x08, '_',  'S',  '5',  '_',  0x12,
+		                      0x06, 0x04, 0x00, 0x01, 0x00, 0x00 };
 	uint8_t aml[64];
 	uint64_t xt[] = { FADT_AT, MADT_AT, MCFG_AT };
 	uint64_t rt[] = { MADT_AT };
@@ -343,8 +343,8 @@ static uint64_t build_q35(void)
 /* microvm: hardware-reduced FADT rev 5 with SLEEP_CONTROL_REG in memory, x2APIC entries. */
 static uint64_t build_microvm(void)
 {
-	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x03,
-	                              0x0a, 0x05, 0x00, 0x00 };
+	static const uint8_t s5[] = { 0x08, '_',  'S',  '5',  '_',  0x12,
+		                      0x06, 0x03, 0x0a, 0x05, 0x00, 0x00 };
 	uint64_t xt[] = { FADT_AT, MADT_AT };
 
 	mem_new(MEM_SIZE);
@@ -468,7 +468,7 @@ TEST(madt_mixed)
 	madt_begin(MADT_AT, 0xfee00000, 0);
 	madt_lapic(0, 0, 1);
 	madt_lapic(1, 1, 1);
-	madt_x2apic(1, 1); /* duplicate of the LAPIC entry */
+	madt_x2apic(1, 1);   /* duplicate of the LAPIC entry */
 	madt_lapic(2, 2, 0); /* disabled */
 	madt_lapic(3, 3, 2); /* online capable: not present now */
 	madt_x2apic(0x1000, 1);
@@ -542,8 +542,8 @@ TEST(s5_encodings)
 /* _S5_ forms that must be refused without failing the parse. */
 TEST(s5_rejected)
 {
-	static const uint8_t too_big[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02,
-	                                   0x0a, 0x08, 0x00 };
+	static const uint8_t too_big[] = { 0x08, '_',  'S',  '5',  '_', 0x12,
+		                           0x05, 0x02, 0x0a, 0x08, 0x00 };
 	static const uint8_t ones[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0xff, 0x00 };
 	static const uint8_t one_elem[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x03, 0x01, 0x00 };
 	static const uint8_t cut[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x02, 0x0a };
@@ -553,7 +553,7 @@ TEST(s5_rejected)
 		const uint8_t *aml;
 		size_t n;
 	} cases[] = {
-		{ too_big, sizeof(too_big) }, { ones, sizeof(ones) },
+		{ too_big, sizeof(too_big) },   { ones, sizeof(ones) },
 		{ one_elem, sizeof(one_elem) }, { cut, sizeof(cut) },
 		{ long_pkg, sizeof(long_pkg) }, { tail, sizeof(tail) },
 	};
@@ -677,8 +677,9 @@ TEST(truncated_tables)
 	/* The table ends where memory ends: fine. */
 	build_pc();
 	{
-		static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02,
-		                              0x01, 0x01 };
+		static const uint8_t s5[] = {
+			0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x01, 0x01
+		};
 
 		sdt(MEM_SIZE - 46, "DSDT", 46, 2);
 		memcpy(mem + MEM_SIZE - 10, s5, sizeof(s5));
@@ -826,7 +827,7 @@ static uint32_t rnd(uint32_t n)
 TEST(mutations)
 {
 	static const uint64_t hot[] = { RSDT_AT + 4, XSDT_AT + 36, FADT_AT + 40, FADT_AT + 140,
-	                                MADT_AT + 4, MADT_AT + 45, DSDT_AT + 4, MCFG_AT + 4 };
+		                        MADT_AT + 4, MADT_AT + 45, DSDT_AT + 4,  MCFG_AT + 4 };
 	uint8_t *pristine[3];
 	struct acpi_info ai;
 	unsigned iter, k, ok = 0;

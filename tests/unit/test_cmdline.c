@@ -23,15 +23,28 @@ static struct cmdline_list devices;
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 
 static const struct cmdline_opt opts[] = {
-	{ .name = "cores", .type = CMDLINE_UINT, .dst = &cores, .min = 1, .max = 64,
+	{ .name = "cores",
+	  .type = CMDLINE_UINT,
+	  .dst = &cores,
+	  .min = 1,
+	  .max = 64,
 	  .help = "number of cores to use (1..64)" },
-	{ .name = "mem", .type = CMDLINE_UINT, .dst = &mem, .min = 0, .max = UINT64_MAX,
+	{ .name = "mem",
+	  .type = CMDLINE_UINT,
+	  .dst = &mem,
+	  .min = 0,
+	  .max = UINT64_MAX,
 	  .help = "memory to use" },
-	{ .name = "loglevel", .type = CMDLINE_ENUM, .dst = &loglevel, .choices = levels,
+	{ .name = "loglevel",
+	  .type = CMDLINE_ENUM,
+	  .dst = &loglevel,
+	  .choices = levels,
 	  .help = "messages to print" },
 	{ .name = "debug", .type = CMDLINE_BOOL, .dst = &debug, .help = "extra checks" },
 	{ .name = "name", .type = CMDLINE_STR, .dst = &name, .help = "instance name" },
-	{ .name = "virtio_mmio.device", .type = CMDLINE_LIST, .dst = &devices,
+	{ .name = "virtio_mmio.device",
+	  .type = CMDLINE_LIST,
+	  .dst = &devices,
 	  .help = "size@base:irq of a virtio-mmio device" },
 };
 
@@ -69,10 +82,10 @@ static int parse(const char *text)
 }
 
 /* Parsing text fails with exactly this message. */
-#define CHECK_ERROR(text, message)                                                            \
-	do {                                                                                  \
-		CHECK_EQ(parse(text), -EINVAL);                                               \
-		CHECK_STR(err, message);                                                      \
+#define CHECK_ERROR(text, message)              \
+	do {                                    \
+		CHECK_EQ(parse(text), -EINVAL); \
+		CHECK_STR(err, message);        \
 	} while (0)
 
 TEST(empty_lines)

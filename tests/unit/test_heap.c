@@ -129,8 +129,9 @@ TEST(huge_sizes_fail_cleanly)
 	struct core c;
 	struct heap_stats st;
 	const size_t huge[] = {
-		SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - PAGE_SIZE, SIZE_MAX / 2, (size_t)1 << 40,
-		((size_t)PAGE_SIZE << KMEM_MAX_ORDER) + 1, REGION_LEN,
+		SIZE_MAX,     SIZE_MAX - 1,    SIZE_MAX - PAGE_SIZE,
+		SIZE_MAX / 2, (size_t)1 << 40, ((size_t)PAGE_SIZE << KMEM_MAX_ORDER) + 1,
+		REGION_LEN,
 	};
 
 	core_init(&c);
@@ -207,11 +208,11 @@ TEST(bad_frees_are_refused)
 	CHECK_EQ(heap_free(&c.h, &on_stack), -EINVAL);
 	CHECK_EQ(heap_free(&c.h, from_libc), -EINVAL);
 	CHECK_EQ(heap_free(&c.h, foreign), -EINVAL);
-	CHECK_EQ(heap_free(&c.h, c.region), -EINVAL);           /* kmem's metadata */
+	CHECK_EQ(heap_free(&c.h, c.region), -EINVAL); /* kmem's metadata */
 	CHECK_EQ(heap_free(&c.h, page), -EINVAL);
 	CHECK_EQ(heap_free(&c.h, small + 1), -EINVAL);
-	CHECK_EQ(heap_free(&c.h, small + 16), -EINVAL);         /* inside the block */
-	CHECK_EQ(heap_free(&c.h, next + 32), -EINVAL);          /* never handed out */
+	CHECK_EQ(heap_free(&c.h, small + 16), -EINVAL);            /* inside the block */
+	CHECK_EQ(heap_free(&c.h, next + 32), -EINVAL);             /* never handed out */
 	CHECK_EQ(heap_free(&c.h, small + PAGE_SIZE - 8), -EINVAL); /* the slab header */
 	CHECK_EQ(heap_free(&c.h, big + 16), -EINVAL);
 	CHECK_EQ(heap_free(&c.h, big + PAGE_SIZE), -EINVAL);
@@ -224,11 +225,11 @@ TEST(bad_frees_are_refused)
 	CHECK(memcmp(&before, &after, sizeof(before)) == 0);
 
 	CHECK_EQ(heap_free(&c.h, small), 0);
-	CHECK_EQ(heap_free(&c.h, small), -EINVAL);               /* double free */
+	CHECK_EQ(heap_free(&c.h, small), -EINVAL); /* double free */
 	CHECK_EQ(heap_usable_size(&c.h, small), 0);
 	CHECK_EQ(heap_free(&c.h, big), 0);
 	CHECK_EQ(heap_free(&c.h, big), -EINVAL);
-	CHECK_EQ(heap_free(&c.h, next), 0);                      /* empties the slab */
+	CHECK_EQ(heap_free(&c.h, next), 0); /* empties the slab */
 	CHECK_EQ(heap_free(&c.h, next), -EINVAL);
 	CHECK_EQ(heap_free(&c.h, small), -EINVAL);
 	CHECK_EQ(kmem_free(&c.km, page, 0), 0);

@@ -241,20 +241,20 @@ TEST(bad_frees_are_refused)
 	CHECK_EQ(kmem_free(&km, NULL, 0), -EINVAL);
 	CHECK_EQ(kmem_free(&km, &on_stack, 0), -EINVAL);
 	CHECK_EQ(kmem_free(&km, other, 0), -EINVAL);
-	CHECK_EQ(kmem_free(&km, r, 0), -EINVAL);                 /* the metadata */
-	CHECK_EQ(kmem_free(&km, p + 1, 2), -EINVAL);             /* not page aligned */
-	CHECK_EQ(kmem_free(&km, p + PAGE_SIZE, 0), -EINVAL);     /* inside the block */
-	CHECK_EQ(kmem_free(&km, p, 1), -EINVAL);                 /* wrong order */
+	CHECK_EQ(kmem_free(&km, r, 0), -EINVAL);             /* the metadata */
+	CHECK_EQ(kmem_free(&km, p + 1, 2), -EINVAL);         /* not page aligned */
+	CHECK_EQ(kmem_free(&km, p + PAGE_SIZE, 0), -EINVAL); /* inside the block */
+	CHECK_EQ(kmem_free(&km, p, 1), -EINVAL);             /* wrong order */
 	CHECK_EQ(kmem_free(&km, p, 3), -EINVAL);
 	CHECK_EQ(kmem_free(&km, p, KMEM_MAX_ORDER + 1), -EINVAL);
 	CHECK_EQ(kmem_free(&km, p, 100), -EINVAL);
-	CHECK_EQ(kmem_free(&km, q + PAGE_SIZE, 0), -EINVAL);     /* a free page */
+	CHECK_EQ(kmem_free(&km, q + PAGE_SIZE, 0), -EINVAL); /* a free page */
 	CHECK_EQ(kmem_free_pages(&km), base - 5);
 
 	CHECK_EQ(kmem_free(&km, p, 2), 0);
-	CHECK_EQ(kmem_free(&km, p, 2), -EINVAL);                 /* double free */
+	CHECK_EQ(kmem_free(&km, p, 2), -EINVAL); /* double free */
 	CHECK_EQ(kmem_free(&km, q, 0), 0);
-	CHECK_EQ(kmem_free(&km, q, 0), -EINVAL);                 /* double free after merging */
+	CHECK_EQ(kmem_free(&km, q, 0), -EINVAL); /* double free after merging */
 	CHECK_EQ(kmem_free(&km, p, 2), -EINVAL);
 	CHECK_EQ(kmem_free_pages(&km), base);
 	free(other);
@@ -300,9 +300,9 @@ TEST(page_of_and_owns)
  * when freed, and the whole set is checked for pairwise overlap now and then.
  */
 struct live {
-	uint64_t *p;   /* the block */
+	uint64_t *p;    /* the block */
 	unsigned order; /* its order */
-	uint64_t tag;  /* the word it is filled with */
+	uint64_t tag;   /* the word it is filled with */
 };
 
 static void fill(struct live *l)

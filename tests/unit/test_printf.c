@@ -54,12 +54,12 @@ static void compare_size(size_t size, const char *fmt, ...)
 }
 
 /* Compares a one-argument format at full size, at half the length, and at size 0. */
-#define COMPARE(fmt, arg)                                                                     \
-	do {                                                                                  \
-		int len_ = snprintf(NULL, 0, fmt, arg);                                       \
-		compare_size(BUF, fmt, arg);                                                  \
-		compare_size((size_t)len_ / 2 + 1, fmt, arg);                                 \
-		compare_size(0, fmt, arg);                                                    \
+#define COMPARE(fmt, arg)                                     \
+	do {                                                  \
+		int len_ = snprintf(NULL, 0, fmt, arg);       \
+		compare_size(BUF, fmt, arg);                  \
+		compare_size((size_t)len_ / 2 + 1, fmt, arg); \
+		compare_size(0, fmt, arg);                    \
 	} while (0)
 
 /* Formats through ksnprintf a format gcc must not check: it would reject
@@ -76,9 +76,34 @@ static int format_unchecked(char *buf, size_t size, const char *fmt, ...)
 }
 
 static const long long values[] = {
-	0, 1, -1, 7, 8, 9, 10, 42, -42, 127, 128, 255, 256, -128, -129, 4095, 65535, 65536,
-	INT_MAX, INT_MIN, UINT_MAX, (long long)UINT_MAX + 1, 1234567890123LL, -1234567890123LL,
-	LLONG_MAX, LLONG_MIN, (long long)ULLONG_MAX, (long long)0x8000000000000001ULL,
+	0,
+	1,
+	-1,
+	7,
+	8,
+	9,
+	10,
+	42,
+	-42,
+	127,
+	128,
+	255,
+	256,
+	-128,
+	-129,
+	4095,
+	65535,
+	65536,
+	INT_MAX,
+	INT_MIN,
+	UINT_MAX,
+	(long long)UINT_MAX + 1,
+	1234567890123LL,
+	-1234567890123LL,
+	LLONG_MAX,
+	LLONG_MIN,
+	(long long)ULLONG_MAX,
+	(long long)0x8000000000000001ULL,
 };
 
 static const char *const flag_sets[] = {
@@ -147,8 +172,12 @@ TEST(strings_and_chars_against_glibc)
 
 TEST(pointers_against_glibc)
 {
-	static void *const pointers[] = { NULL, (void *)1, (void *)0x1234, (void *)0xdeadbeef,
-		                           (void *)UINTPTR_MAX, (void *)0xffffffff80000000 };
+	static void *const pointers[] = { NULL,
+		                          (void *)1,
+		                          (void *)0x1234,
+		                          (void *)0xdeadbeef,
+		                          (void *)UINTPTR_MAX,
+		                          (void *)0xffffffff80000000 };
 	char fmt[64];
 
 	for (size_t f = 0; f < ARRAY_SIZE(flag_sets); f++)
@@ -205,7 +234,8 @@ TEST(several_arguments)
 	for (size_t size = 0; size < 80; size++) {
 		compare_size(size, "%d %u %x %s %c %p %lld %llu %zu %jd %td %hhu %hd %%", -1, 2u,
 		             0xabcu, "str", 'c', (void *)0x10, LLONG_MIN, ULLONG_MAX,
-		             (size_t)SIZE_MAX, (intmax_t)INTMAX_MIN, (ptrdiff_t)PTRDIFF_MIN, 300, 70000);
+		             (size_t)SIZE_MAX, (intmax_t)INTMAX_MIN, (ptrdiff_t)PTRDIFF_MIN, 300,
+		             70000);
 		compare_size(size, "cores=%d mem=%lluK name='%-8s' ok=%s", 64, 1ULL << 40, "isle",
 		             (const char *)NULL);
 	}
@@ -262,8 +292,8 @@ TEST(truncation)
 
 TEST(unsupported_conversions_are_literal)
 {
-	static const char *const formats[] = { "%f", "a%5.2fb", "%e%g%a", "%Lf", "%n", "%hn",
-		                               "%y", "%q", "%-08.3lF" };
+	static const char *const formats[] = { "%f",  "a%5.2fb", "%e%g%a", "%Lf",     "%n",
+		                               "%hn", "%y",      "%q",     "%-08.3lF" };
 	char buf[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
@@ -310,8 +340,7 @@ static void collect_put(void *ctx, const char *s, size_t n)
 	c->pieces++;
 }
 
-static int cbprintf(struct collect *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int cbprintf(struct collect *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int cbprintf(struct collect *c, const char *fmt, ...)
 {
 	va_list ap;

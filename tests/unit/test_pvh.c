@@ -15,13 +15,13 @@
 
 struct copy {
 	struct copy *next; /* older copies */
-	uint8_t data[]; /* exactly the mapped bytes */
+	uint8_t data[];    /* exactly the mapped bytes */
 };
 
-static uint8_t *mem; /* the fake physical memory */
-static size_t mem_size; /* its size; addresses at or above are not accessible */
+static uint8_t *mem;        /* the fake physical memory */
+static size_t mem_size;     /* its size; addresses at or above are not accessible */
 static struct copy *copies; /* every range handed out by fake_map since the last release */
-static char err[256]; /* message from the last parse */
+static char err[256];       /* message from the last parse */
 static struct boot_info bi; /* result of the last parse (too big for the stack of a test) */
 
 static const void *fake_map(uint64_t phys, size_t len, void *ctx)
@@ -59,11 +59,11 @@ static void mem_new(size_t size)
 	mem_size = size;
 }
 
-#define SI_AT 0x100 /* start info */
-#define MMAP_AT 0x200 /* memory map, room for 320 entries */
-#define MODS_AT 0x2000 /* module list */
+#define SI_AT 0x100      /* start info */
+#define MMAP_AT 0x200    /* memory map, room for 320 entries */
+#define MODS_AT 0x2000   /* module list */
 #define MODCMD_AT 0x2400 /* module command lines, 0x40 apart */
-#define CMD_AT 0x3000 /* kernel command line */
+#define CMD_AT 0x3000    /* kernel command line */
 #define MEM_SIZE 0x8000
 
 static int parse(uint64_t si)
@@ -152,11 +152,8 @@ static void check_map(const struct boot_mem *want, unsigned n)
 TEST(qemu)
 {
 	static const struct boot_mem want[] = {
-		{ 0, 0x9fc00, 1 },
-		{ 0x9fc00, 0x400, 2 },
-		{ 0xf0000, 0x10000, 2 },
-		{ 0x100000, 0x7ee0000, 1 },
-		{ 0xfffc0000, 0x40000, 2 },
+		{ 0, 0x9fc00, 1 },          { 0x9fc00, 0x400, 2 },      { 0xf0000, 0x10000, 2 },
+		{ 0x100000, 0x7ee0000, 1 }, { 0xfffc0000, 0x40000, 2 },
 	};
 
 	build_qemu();
@@ -189,11 +186,8 @@ TEST(version2_minimal)
 TEST(unsorted_overlapping)
 {
 	static const struct boot_mem want[] = {
-		{ 0, 0x90000, 1 },
-		{ 0x100000, 0x150000, 1 },
-		{ 0x250000, 0x10000, 2 },
-		{ 0x260000, 0x90000, 1 },
-		{ 0x2f0000, 0x20000, 3 },
+		{ 0, 0x90000, 1 },        { 0x100000, 0x150000, 1 }, { 0x250000, 0x10000, 2 },
+		{ 0x260000, 0x90000, 1 }, { 0x2f0000, 0x20000, 3 },
 	};
 
 	build_qemu();
@@ -201,11 +195,11 @@ TEST(unsorted_overlapping)
 	mmap_entry(0, 0x100000, 0x100000, 1);
 	mmap_entry(1, 0, 0x80000, 1);
 	mmap_entry(2, 0x180000, 0x180000, 1); /* overlaps the first */
-	mmap_entry(3, 0x250000, 0x10000, 2); /* a hole punched in RAM */
-	mmap_entry(4, 0x80000, 0x10000, 1); /* adjacent to entry 1 */
-	mmap_entry(5, 0x5000000, 0, 2); /* zero length: skipped */
-	mmap_entry(6, 0x2f0000, 0x20000, 3); /* overlaps the end of RAM */
-	mmap_entry(7, 0x100000, 0x1000, 1); /* duplicate */
+	mmap_entry(3, 0x250000, 0x10000, 2);  /* a hole punched in RAM */
+	mmap_entry(4, 0x80000, 0x10000, 1);   /* adjacent to entry 1 */
+	mmap_entry(5, 0x5000000, 0, 2);       /* zero length: skipped */
+	mmap_entry(6, 0x2f0000, 0x20000, 3);  /* overlaps the end of RAM */
+	mmap_entry(7, 0x100000, 0x1000, 1);   /* duplicate */
 	REQUIRE(parse(SI_AT) == 0);
 	check_map(want, ARRAY_SIZE(want));
 }
@@ -214,11 +208,8 @@ TEST(unsorted_overlapping)
 TEST(type_precedence)
 {
 	static const struct boot_mem want[] = {
-		{ 0x0, 0x1000, 3 },
-		{ 0x1000, 0x1000, 2 },
-		{ 0x2000, 0x1000, 4 },
-		{ 0x3000, 0x1000, 2 },
-		{ 0x4000, 0x4000, 1 },
+		{ 0x0, 0x1000, 3 },    { 0x1000, 0x1000, 2 }, { 0x2000, 0x1000, 4 },
+		{ 0x3000, 0x1000, 2 }, { 0x4000, 0x4000, 1 },
 	};
 
 	build_qemu();
@@ -483,8 +474,8 @@ TEST(mutations)
 		uint64_t at;
 		uint32_t len;
 	} areas[] = {
-		{ SI_AT, 56 }, { MMAP_AT, 24 * 5 }, { MODS_AT, 32 }, { MODCMD_AT, 8 },
-		{ CMD_AT, 32 }, { SI_AT + 12, 1 }, { SI_AT + 48, 2 }, { MMAP_AT + 8, 8 },
+		{ SI_AT, 56 },  { MMAP_AT, 24 * 5 }, { MODS_AT, 32 },   { MODCMD_AT, 8 },
+		{ CMD_AT, 32 }, { SI_AT + 12, 1 },   { SI_AT + 48, 2 }, { MMAP_AT + 8, 8 },
 	};
 	uint8_t *pristine;
 	unsigned iter, k, ok = 0;

@@ -33,7 +33,9 @@ static struct ring *ring_new(unsigned nslots)
 /* A message whose every field is derived from seq, so a torn or stale copy is detected. */
 static struct msg msg_make(uint64_t seq)
 {
-	struct msg m = { .type = 1 + (seq % 0xfffe), .src = (uint16_t)(seq * 7), .arg = (uint32_t)seq };
+	struct msg m = { .type = 1 + (seq % 0xfffe),
+		         .src = (uint16_t)(seq * 7),
+		         .arg = (uint32_t)seq };
 
 	for (int i = 0; i < 7; i++)
 		m.w[i] = seq * 0x9e3779b97f4a7c15ull + (uint64_t)i;
@@ -161,11 +163,11 @@ TEST(index_wraparound)
 
 struct stress {
 	struct ring *r;
-	struct timespec give_up;    /* both threads stop after this (CLOCK_MONOTONIC) */
-	uint64_t pushed;            /* written by the producer thread, read after join */
-	uint64_t popped;            /* written by the consumer thread, read after join */
-	uint64_t bad;               /* consumer: messages that were not the expected one */
-	uint64_t full;              /* producer: pushes refused (the ring was full) */
+	struct timespec give_up; /* both threads stop after this (CLOCK_MONOTONIC) */
+	uint64_t pushed;         /* written by the producer thread, read after join */
+	uint64_t popped;         /* written by the consumer thread, read after join */
+	uint64_t bad;            /* consumer: messages that were not the expected one */
+	uint64_t full;           /* producer: pushes refused (the ring was full) */
 };
 
 static bool past(const struct timespec *limit)
@@ -210,8 +212,8 @@ static void *stress_consumer(void *arg)
 			continue;
 		}
 		if (!msg_is(&m, s->popped) && s->bad++ < 5)
-			fprintf(stderr, "  message %llu: got arg %u\n", (unsigned long long)s->popped,
-			        m.arg);
+			fprintf(stderr, "  message %llu: got arg %u\n",
+			        (unsigned long long)s->popped, m.arg);
 		s->popped++;
 	}
 	if (ring_pop(s->r, &m)) /* exactly once: nothing may follow the last message */

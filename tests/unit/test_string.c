@@ -106,9 +106,9 @@ TEST(memcmp_and_memchr)
 		const char *a, *b; /* compared */
 		size_t n;          /* bytes both hold, with their NUL */
 	} pairs[] = {
-		{ "", "", 1 },           { "a", "a", 2 },       { "a", "b", 2 },
-		{ "b", "a", 2 },         { "abc", "abd", 4 },   { "\x01", "\xff", 2 },
-		{ "\xff", "\x01", 2 },   { "\x80", "\x7f", 2 }, { "same\0x", "same\0y", 7 },
+		{ "", "", 1 },         { "a", "a", 2 },       { "a", "b", 2 },
+		{ "b", "a", 2 },       { "abc", "abd", 4 },   { "\x01", "\xff", 2 },
+		{ "\xff", "\x01", 2 }, { "\x80", "\x7f", 2 }, { "same\0x", "same\0y", 7 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++)
@@ -118,8 +118,8 @@ TEST(memcmp_and_memchr)
 
 	const char s[] = "hello\0world\xff";
 	CHECK(isle_memchr(s, 'l', sizeof(s)) == s + 2);
-	CHECK(isle_memchr(s, 'w', sizeof(s)) == s + 6);  /* past an embedded NUL */
-	CHECK(isle_memchr(s, 'w', 6) == NULL);           /* but not past n */
+	CHECK(isle_memchr(s, 'w', sizeof(s)) == s + 6); /* past an embedded NUL */
+	CHECK(isle_memchr(s, 'w', 6) == NULL);          /* but not past n */
 	CHECK(isle_memchr(s, '\0', sizeof(s)) == s + 5);
 	CHECK(isle_memchr(s, 0x1ff, sizeof(s)) == s + 11); /* c is converted to unsigned char */
 	CHECK(isle_memchr(s, 'z', sizeof(s)) == NULL);
@@ -144,8 +144,9 @@ TEST(lengths)
 TEST(comparisons_match_glibc)
 {
 	static const char *const strings[] = {
-		"", "a", "A", "b", "ab", "aB", "AB", "abc", "abd", "abcd", "Hello",
-		"hello", "HELLO!", "\xff", "\x80", "\x7f", "a\xff", "[", "_", "`", "@", "Z", "z",
+		"",      "a",    "A",     "b",     "ab",     "aB",   "AB",   "abc",
+		"abd",   "abcd", "Hello", "hello", "HELLO!", "\xff", "\x80", "\x7f",
+		"a\xff", "[",    "_",     "`",     "@",      "Z",    "z",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
@@ -177,8 +178,8 @@ TEST(searching)
 	CHECK(isle_strchr("\xff", 0xff) != NULL); /* c is converted to char */
 
 	static const char *const hay[] = { "", "a", "abc", "aaab", "abababc", "hello world" };
-	static const char *const needles[] = { "", "a", "b", "ab", "abc", "aab", "ababc", "world",
-		                                "worlds", "x" };
+	static const char *const needles[] = { "",    "a",     "b",     "ab",     "abc",
+		                               "aab", "ababc", "world", "worlds", "x" };
 	for (size_t i = 0; i < ARRAY_SIZE(hay); i++)
 		for (size_t j = 0; j < ARRAY_SIZE(needles); j++)
 			CHECK(isle_strstr(hay[i], needles[j]) == strstr(hay[i], needles[j]));
@@ -224,15 +225,59 @@ TEST(copies)
 
 /* Inputs for the strto* family: prefixes, signs, blanks, every kind of overflow. */
 static const char *const numbers[] = {
-	"", " ", "-", "+", "+-1", "- 1", "0", "00", "000x", "7", "-7", "+42", "  \t\n\v\f\r-17xyz",
-	"0x", "0X", "0x1g", "0xg", "0Xff", "-0x10", "0x-1", "0777", "0778", "089", "0b101", "1e5",
-	"z", "Zz", "ffff", "FFFF", "1234567890", "2147483647", "2147483648", "-2147483649",
-	"4294967295", "4294967296", "9223372036854775807", "9223372036854775808",
-	"-9223372036854775808", "-9223372036854775809", "18446744073709551615",
-	"18446744073709551616", "-18446744073709551615", "-18446744073709551616",
-	"99999999999999999999999999xyz", "0x7fffffffffffffff", "0xffffffffffffffff",
-	"0x10000000000000000", "-0x8000000000000000", "-0x8000000000000001",
-	"1777777777777777777777", "2000000000000000000000", "zzzzzzzzzzzzz", "zzzzzzzzzzzzzzz",
+	"",
+	" ",
+	"-",
+	"+",
+	"+-1",
+	"- 1",
+	"0",
+	"00",
+	"000x",
+	"7",
+	"-7",
+	"+42",
+	"  \t\n\v\f\r-17xyz",
+	"0x",
+	"0X",
+	"0x1g",
+	"0xg",
+	"0Xff",
+	"-0x10",
+	"0x-1",
+	"0777",
+	"0778",
+	"089",
+	"0b101",
+	"1e5",
+	"z",
+	"Zz",
+	"ffff",
+	"FFFF",
+	"1234567890",
+	"2147483647",
+	"2147483648",
+	"-2147483649",
+	"4294967295",
+	"4294967296",
+	"9223372036854775807",
+	"9223372036854775808",
+	"-9223372036854775808",
+	"-9223372036854775809",
+	"18446744073709551615",
+	"18446744073709551616",
+	"-18446744073709551615",
+	"-18446744073709551616",
+	"99999999999999999999999999xyz",
+	"0x7fffffffffffffff",
+	"0xffffffffffffffff",
+	"0x10000000000000000",
+	"-0x8000000000000000",
+	"-0x8000000000000001",
+	"1777777777777777777777",
+	"2000000000000000000000",
+	"zzzzzzzzzzzzz",
+	"zzzzzzzzzzzzzzz",
 };
 
 TEST(strto_match_glibc)
@@ -279,8 +324,9 @@ TEST(strto_invalid_base)
 
 TEST(atoi_matches_glibc)
 {
-	static const char *const inputs[] = { "0", "42", "-42", "  +7", "2147483647", "-2147483648",
-		                              "12abc", "abc", "", "0x10", "010" };
+	static const char *const inputs[] = { "0",          "42",          "-42",   "  +7",
+		                              "2147483647", "-2147483648", "12abc", "abc",
+		                              "",           "0x10",        "010" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(inputs); i++)
 		CHECK_EQ(isle_atoi(inputs[i]), atoi(inputs[i]));
