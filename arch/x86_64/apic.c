@@ -137,7 +137,7 @@ void apic_timer_calibrate(void)
 	wr(REG_TIMER_DIV, 0xB);
 	wr(REG_TIMER_INIT, 0xFFFFFFFF);
 	uint64_t t0 = rdtsc();
-	uint64_t wait = tsc_hz() / 1000; /* 1 ms */
+	uint64_t wait = tsc_hz() / 2000; /* 0.5 ms */
 	while (rdtsc() - t0 < wait)
 		cpu_pause();
 	uint32_t cur = rd(REG_TIMER_CUR);
