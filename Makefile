@@ -112,7 +112,7 @@ app_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard examples/$(1)/*.c))
 $(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*))
 
-$(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+$(GUEST_TESTS:%=$(BUILD)/test-%.elf): $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(BUILD)/tests/guest/libplain_percore.a)
 
 # QEMU's floor for ci/bench-boot: a PVH kernel that exits at once.

@@ -55,7 +55,9 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 		uint64_t ret = frame[1];
 		if (ret < (uintptr_t)__text_start || ret >= (uintptr_t)__text_end)
 			break;
-		ksym_format(ret, sym, sizeof(sym));
+		/* ret - 1: after a call to a noreturn function the return address may already
+		 * be the next function's first byte. */
+		ksym_format(ret - 1, sym, sizeof(sym));
 		kprintf_panic("    %016lx %s\n", ret, sym);
 		if (frame[0] <= rbp || frame[0] - rbp > 0x100000)
 			break;

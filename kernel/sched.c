@@ -50,7 +50,8 @@ struct thread {
 struct remote_wait {
 	struct thread *waiter; /* the waiting thread */
 	struct thread *thread; /* create: the new thread (NULL on failure) */
-	int ret;               /* join: the exit value; create: error */
+	int ret;               /* join: the exit value */
+	int err;               /* join: 0 or -EINVAL (detached or already joined) */
 	bool done;             /* the answer arrived */
 };
 
@@ -299,6 +300,11 @@ static void reap(struct thread *t)
 static void on_join(const struct msg *m)
 {
 	struct thread *t = (struct thread *)(uintptr_t)m->w[0];
+	if (t->detached || t->joined) {
+		struct msg r = { .type = MSG_THREAD_JOINED, .w = { m->w[1], (uint64_t)-EINVAL } };
+		msg_send(m->src, &r);
+		return;
+	}
 	t->joined = true;
 	t->joiner_core = m->src;
 	t->joiner = (void *)(uintptr_t)m->w[1];
@@ -311,6 +317,7 @@ static void on_joined(const struct msg *m)
 {
 	struct remote_wait *w = (struct remote_wait *)(uintptr_t)m->w[0];
 	w->ret = (int)m->arg;
+	w->err = (int)m->w[1];
 	w->done = true;
 	thread_wake(w->waiter);
 }
@@ -329,6 +336,8 @@ int thread_join(struct thread *t, int *ret)
 			return -EINVAL;
 		while (!w.done)
 			thread_block();
+		if (w.err)
+			return w.err;
 		if (ret)
 			*ret = w.ret;
 		return 0;

@@ -17,8 +17,8 @@
 #include <stdio.h>
 
 struct gtest_state {
-	const char *name;   /* the running case */
-	unsigned failed;    /* [a] failed checks in the running case */
+	const char *name;      /* the running case */
+	unsigned failed;       /* [a] failed checks in the running case */
 	unsigned cases_failed; /* cases that failed so far */
 };
 
@@ -37,21 +37,21 @@ static inline void gtest_fail(const char *file, int line, const char *cond)
 	printf("FAIL %s: %s:%d: %s\n", gtest_state.name, file, line, cond);
 }
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond))                                                                   \
-			gtest_fail(__FILE__, __LINE__, #cond);                                 \
+#define CHECK(cond)                                            \
+	do {                                                   \
+		if (!(cond))                                   \
+			gtest_fail(__FILE__, __LINE__, #cond); \
 	} while (0)
 
 /* CHECK with an explanation: CHECKF(a == b, "a=%d b=%d", a, b). */
-#define CHECKF(cond, ...)                                                                      \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			gtest_fail(__FILE__, __LINE__, #cond);                                 \
-			printf("    ");                                                        \
-			printf(__VA_ARGS__);                                                   \
-			printf("\n");                                                          \
-		}                                                                              \
+#define CHECKF(cond, ...)                                      \
+	do {                                                   \
+		if (!(cond)) {                                 \
+			gtest_fail(__FILE__, __LINE__, #cond); \
+			printf("    ");                        \
+			printf(__VA_ARGS__);                   \
+			printf("\n");                          \
+		}                                              \
 	} while (0)
 
 /* Failed checks so far in the running case. */

@@ -25,8 +25,8 @@ static void check_own(unsigned c, int rounds)
 	CHECKF(zeroed == (long)rounds * d, "core %u: zeroed = %ld", c, zeroed);
 	CHECKF(plain_value() == PLAIN_INIT + rounds * d, "core %u: plain = %d", c, plain_value());
 	for (unsigned i = 0; i < PLAIN_ARRAY; i++)
-		CHECKF(plain_array_get(i) == rounds * d * (int)(i + 1), "core %u: array[%u] = %d", c,
-		       i, plain_array_get(i));
+		CHECKF(plain_array_get(i) == rounds * d * (int)(i + 1), "core %u: array[%u] = %d",
+		       c, i, plain_array_get(i));
 }
 
 static int worker(void *arg)
