@@ -131,13 +131,13 @@ deps:
 # make run [APP=hello] [CORES=2] [MACHINE=q35|pc|microvm] [MEM=256M] [ARGS="kernel args"]
 run: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
-	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf $(ARGS)
+	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
 
 debug: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
 	@echo "QEMU is halted with a gdb stub on :1234. In another terminal:"
 	@echo "    gdb -ex 'target remote :1234' -ex 'break boot_main' -ex continue $(BUILD)/$(APP).elf"
-	$(Q)ci/qemu-run -t 0 -g -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf $(ARGS)
+	$(Q)ci/qemu-run -t 0 -g -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
 
 # Every source file is formatted as .clang-format says.
 lint:

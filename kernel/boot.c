@@ -5,6 +5,7 @@
  *                other cores, wait until all are ready, start main() as a thread, schedule.
  *   other cores: kernel_core_start: memory, scheduler, "ready", schedule.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <isle/errno.h>
@@ -17,6 +18,7 @@
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
+#include "kernel/printf.h"
 #include "kernel/sched.h"
 
 unsigned ncores = 1;                               /* [I] */
@@ -64,6 +66,17 @@ static void log_boot(void)
 	for (unsigned c = 0; c < ncores; c++)
 		log_debug("core %u: %zu MiB private memory at %#lx", c, core_mem[c].len >> 20,
 		          core_mem[c].base);
+}
+
+__noreturn void boot_fail(const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("boot failed: %s", msg);
+	arch_exit(EXIT_BOOT_FAILED);
 }
 
 static int main_thread(void *arg)

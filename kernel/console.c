@@ -138,7 +138,7 @@ int puts(const char *s)
 {
 	out_write(NULL, s, strlen(s));
 	out_write(NULL, "\n", 1);
-	return 1;
+	return (int)strlen(s) + 1;
 }
 
 int putchar(int c)
@@ -152,6 +152,14 @@ int putchar(int c)
 void console_flush(void)
 {
 	out_flush();
+}
+
+/* The panicking core keeps the console to itself until the VM ends, so no other core's line
+ * lands in the middle of its report. Waits ~1 s for a holder, then takes it regardless. */
+void console_take_for_panic(void)
+{
+	if (!console_lock(50000000))
+		__atomic_store_n(&console_owner, core_id() + 1, __ATOMIC_RELAXED);
 }
 
 /* ---- panic ------------------------------------------------------------------------------------ */

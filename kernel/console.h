@@ -2,7 +2,8 @@
  * console.h - the kernel log and the application's standard output, both on the serial
  * console. Log lines carry a timestamp and the core id: "[    0.001234] c2: text". Output is
  * assembled per core and written a whole line at a time, so lines from different cores never
- * interleave mid-line. Callable from threads and interrupt handlers on any core.
+ * interleave mid-line. klog() may be called from any context, interrupt handlers included;
+ * printf/puts/putchar use a per-core line buffer and are for thread and handler context only.
  */
 #ifndef ISLE_KERNEL_CONSOLE_H
 #define ISLE_KERNEL_CONSOLE_H
@@ -23,6 +24,7 @@ void console_flush(void);
 
 /* Raw output for the panic path: no per-core buffer, takes the console even if its holder
  * never lets go. */
+void console_take_for_panic(void);
 void kprintf_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -32,6 +32,14 @@ __noreturn void kernel_core_start(unsigned core); /* every other core */
 /* Parses the command line into kconfig; 0 or -EINVAL with a message in err. Boot core, early. */
 int kernel_parse_cmdline(char *line, char *err, size_t errlen);
 
+/* Exit statuses of the VM that the kernel itself uses (an application's main returns 0..127). */
+#define EXIT_USAGE 2       /* bad command line */
+#define EXIT_BOOT_FAILED 3 /* the machine could not be set up */
+#define EXIT_PANIC 100     /* panic or exception on some core */
+
+/* Ends the boot with a message and EXIT_BOOT_FAILED (boot core, before main()). */
+__noreturn void boot_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Options from the command line ([I] after boot). */

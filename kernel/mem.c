@@ -56,7 +56,7 @@ void mem_init_core(void)
 	size_t hdr = ALIGN_UP(sizeof(*m), PAGE_SIZE);
 	memset(m, 0, sizeof(*m));
 	if (kmem_init(&m->km, core_mem[c].base + hdr, core_mem[c].len - hdr) < 0)
-		panic("core %u: memory region of %zu bytes is too small", c, core_mem[c].len);
+		boot_fail("core %u: memory region of %zu bytes is too small", c, core_mem[c].len);
 	heap_init(&m->heap, &m->km);
 	self_mem = m;
 }
@@ -73,6 +73,9 @@ void *page_alloc(unsigned order)
 
 void page_free(void *p, unsigned order)
 {
+	struct kmem_page *pg = kmem_page_of(&self_mem->km, p);
+	if (pg && pg->heap_class)
+		panic("page_free(%p): that is a heap block; use kfree", p);
 	if (kmem_free(&self_mem->km, p, order) < 0)
 		panic("page_free(%p, %u): not a live block of core %u", p, order, core_id());
 }
@@ -219,9 +222,11 @@ void *aligned_alloc(size_t align, size_t size)
 
 int posix_memalign(void **out, size_t align, size_t size)
 {
+	if (align < sizeof(void *) || (align & (align - 1)) || align > PAGE_SIZE)
+		return EINVAL;
 	void *p = heap_alloc_aligned(&self_mem->heap, size, align);
 	if (!p)
-		return align & (align - 1) || align < sizeof(void *) ? EINVAL : ENOMEM;
+		return ENOMEM;
 	*out = p;
 	return 0;
 }

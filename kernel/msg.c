@@ -60,13 +60,13 @@ void msg_init(void)
 	rings = boot_alloc(sizeof(*rings) * n * n);
 	flags = boot_alloc(sizeof(*flags) * n);
 	if (!rings || !flags)
-		panic("no shared memory for %u x %u message rings", n, n);
+		boot_fail("no shared memory for %u x %u message rings", n, n);
 	for (unsigned i = 0; i < n * n; i++) {
 		if (i / n == i % n)
 			continue; /* no ring from a core to itself */
 		rings[i] = boot_alloc(ring_bytes(MSG_RING_SLOTS));
 		if (!rings[i])
-			panic("no shared memory for message rings");
+			boot_fail("no shared memory for message rings");
 		ring_init(rings[i], MSG_RING_SLOTS);
 	}
 	for (const struct msg_handler *h = __msg_handlers_start; h < __msg_handlers_end; h++) {

@@ -12,7 +12,7 @@
 #include "kernel/panic.h"
 #include "kernel/printf.h"
 
-/* Generated table (ci/mksyms): addresses sorted ascending, names as offsets into strings. */
+/* Generated table (kernel/mksyms): addresses sorted ascending, names as offsets into strings. */
 extern const uint64_t ksyms_count;
 extern const uint64_t ksyms_addr[];
 extern const uint32_t ksyms_name[];
@@ -74,6 +74,7 @@ void panic_begin(void)
 	                                 __ATOMIC_ACQUIRE) &&
 	    none != core_id() + 1)
 		cpu_halt_forever();
+	console_take_for_panic();
 }
 
 bool panic_in_progress_here(void)

@@ -98,7 +98,7 @@ void sched_init_core(void)
 	timerq_init(&S.timers);
 	S.free_slots = kmalloc(sizeof(uint16_t) * arch_stack_slots());
 	if (!S.free_slots)
-		panic("no memory for the scheduler");
+		boot_fail("core %u: no memory for the scheduler", core_id());
 	S.start_ns = now_ns();
 }
 
@@ -174,7 +174,7 @@ static void on_create(const struct msg *m)
 	                                m->w[2], m->arg & 1);
 	if (!m->w[3]) {
 		if (!t)
-			log_error("thread_spawn_async from core %u: out of memory", m->src);
+			log_error("thread_spawn from core %u: out of memory", m->src);
 		return;
 	}
 	struct msg r = { .type = MSG_THREAD_CREATED, .w = { m->w[3], (uintptr_t)t } };
@@ -428,6 +428,8 @@ static void idle(void)
 
 __noreturn void sched_run(void)
 {
+	/* Interrupts stay on from here on: handlers only end a halt, they never switch threads. */
+	irq_enable();
 	for (;;) {
 		msg_poll();
 		mem_flush_remote();

@@ -1,8 +1,9 @@
 /*
  * paging.c - isle's page tables (see layout.h for the address space).
  *
- *   PML4[0]   -> identity PDPT (shared): all RAM and the low 4 GiB, 2 MiB pages, NX; the first
- *                2 MiB use 4 KiB pages so that page 0 stays unmapped.
+ *   PML4[0]   -> identity PDPT (shared): all RAM and the low 4 GiB, 2 MiB pages, NX; up to the
+ *                end of the image 4 KiB pages, so that page 0 stays unmapped and the image is
+ *                read-only through this alias.
  *   PML4[1]   -> stacks PDPT (shared): entry c -> core c's stack directory, written only by c.
  *   PML4[511] -> the core's own PDPT: [510] -> kernel image directory (shared; text RX,
  *                rodata R, data RW, 4 KiB pages), [511] -> the core's own window directory.
@@ -59,10 +60,21 @@ void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx)
 			        PTE_NX;
 		ident_pdpt[g] = (uintptr_t)pd | TABLE;
 	}
-	uint64_t *low = alloc(ctx);
-	for (unsigned i = 1; i < 512; i++)
-		low[i] = ((uint64_t)i << 12) | PTE_P | PTE_W | PTE_NX;
-	table(ident_pdpt[0])[0] = (uintptr_t)low | TABLE;
+	/* The low memory up to the end of the image in 4 KiB pages: page 0 stays unmapped, and
+	 * the image's physical pages are read-only here, so the identity map is no writable
+	 * alias of kernel text or data (they are written through the kernel mapping only). */
+	uint64_t img_lo = KERNEL_PHYS, img_hi = phys(__image_end);
+	for (uint64_t chunk = 0; chunk < ALIGN_UP(img_hi, 2u << 20); chunk += 2u << 20) {
+		uint64_t *pt = alloc(ctx);
+		for (unsigned i = 0; i < 512; i++) {
+			uint64_t pa = chunk + ((uint64_t)i << 12);
+			if (pa == 0)
+				continue;
+			bool image = pa >= img_lo && pa < img_hi;
+			pt[i] = pa | PTE_P | PTE_NX | (image ? 0 : PTE_W);
+		}
+		table(ident_pdpt[chunk >> 30])[(chunk >> 21) & 511] = (uintptr_t)pt | TABLE;
+	}
 
 	/* The kernel image, page by page, with permissions by section. */
 	kernel_pd = alloc(ctx);

@@ -26,7 +26,7 @@
 #include "kernel/core.h"
 #include "kernel/printf.h"
 
-#define SHARED_BYTES (8u << 20) /* shared region; rings for 64 cores need ~17 MiB, see below */
+#define SHARED_BYTES (8u << 20) /* shared region; without the rings (see split_memory) */
 
 static struct boot_info boot;          /* [I] what the hypervisor told us */
 static struct acpi_info acpi;          /* [I] */
@@ -54,7 +54,7 @@ const struct boot_stage *arch_boot_stages(unsigned *n)
 	return stages;
 }
 
-static __noreturn void boot_fail(const char *what, const char *why)
+static __noreturn void early_fail(const char *what, const char *why)
 {
 	serial_puts("isle: boot failed: ");
 	serial_puts(what);
@@ -98,7 +98,7 @@ static void *shared_page(void *ctx)
 	shared_cur = ALIGN_UP(shared_cur, 4096);
 	void *p = boot_alloc(4096);
 	if (!p)
-		boot_fail("memory", "shared region too small for page tables");
+		early_fail("memory", "shared region too small for page tables");
 	return p;
 }
 
@@ -110,7 +110,7 @@ static void *region_page(void *ctx)
 {
 	struct region_cursor *rc = ctx;
 	if (rc->end - rc->cur < 4096)
-		boot_fail("memory", "core region too small for page tables");
+		early_fail("memory", "core region too small for page tables");
 	void *p = (void *)rc->cur;
 	rc->cur += 4096;
 	memset(p, 0, 4096);
@@ -121,7 +121,7 @@ static uintptr_t region_take(struct region_cursor *rc, size_t bytes)
 {
 	bytes = ALIGN_UP(bytes, 4096);
 	if (rc->end - rc->cur < bytes)
-		boot_fail("memory", "core region too small");
+		early_fail("memory", "core region too small");
 	uintptr_t p = rc->cur;
 	rc->cur += bytes;
 	return p;
@@ -177,11 +177,11 @@ static void split_memory(void)
 	uint64_t max_phys;
 	find_pool(&base, &end, &max_phys);
 	base = ALIGN_UP(base, 4096);
-	if (end - base < SHARED_BYTES + ncores * (4u << 20))
-		boot_fail("memory", "not enough RAM (need 8 MiB + 4 MiB per core; try -m 256M)");
-
-	/* Rings take ncores^2 * ~4.2 KiB; give the shared region room for them. */
+	/* The shared region: page tables and boot data, plus the rings (ncores^2 of ~4.2 KiB). */
 	size_t shared = SHARED_BYTES + (size_t)ncores * ncores * 8192;
+	if (end - base < shared + ncores * (4u << 20) + (2u << 20))
+		early_fail("memory", "not enough RAM for the shared region and 4 MiB per core "
+		                     "(try -m 256M, or fewer cores with cores=N)");
 	shared_cur = base;
 	shared_end = base + shared;
 	paging_build_shared(max_phys, shared_page, NULL);
@@ -189,7 +189,7 @@ static void split_memory(void)
 	uintptr_t pool = ALIGN_UP(shared_end, 2u << 20);
 	size_t per = ALIGN_DOWN((end - pool) / ncores, 2u << 20);
 	if (per < (4u << 20))
-		boot_fail("memory", "less than 4 MiB per core");
+		early_fail("memory", "less than 4 MiB per core");
 	size_t window = paging_window_bytes();
 	for (unsigned c = 0; c < ncores; c++) {
 		struct region_cursor rc = { pool + c * per, pool + (c + 1) * per };
@@ -246,12 +246,12 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	char err[160];
 	const struct phys_access pa = { phys_map, NULL };
 	if (pvh_parse(start_info, &pa, &boot, err, sizeof(err)) < 0)
-		boot_fail("pvh", err);
+		early_fail("pvh", err);
 	stage("pvh");
 	if (err[0])
 		warn_early("pvh", err);
 	if (acpi_parse(boot.rsdp, &pa, &acpi, err, sizeof(err)) < 0)
-		boot_fail("acpi", err);
+		early_fail("acpi", err);
 	if (err[0])
 		warn_early("acpi", err);
 	power_init(&acpi);

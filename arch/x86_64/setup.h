@@ -5,9 +5,6 @@
 #include "kernel/compiler.h"
 #include "kernel/core.h"
 
-#define EXIT_USAGE 2       /* bad command line */
-#define EXIT_BOOT_FAILED 3 /* the machine could not be set up */
-#define EXIT_PANIC 100     /* panic or exception on some core */
 
 struct core_desc {
 	uint32_t apic_id;    /* [I] local APIC id */

@@ -70,7 +70,7 @@ void arch_start_cores(void)
 		if (!wait_started(10000)) {
 			apic_send_sipi(cd->apic_id, TRAMPOLINE_PHYS >> 12);
 			if (!wait_started(1000000))
-				panic("core %u (APIC id %u) did not start", c, cd->apic_id);
+				boot_fail("core %u (APIC id %u) did not start", c, cd->apic_id);
 		}
 	}
 }

@@ -16,6 +16,8 @@
  *    never to a PERCORE variable. Whoever receives a heap block in a message owns it; freeing it
  *    on any core is fine (a remote free sends it home).
  *  - A sending core wakes an idle destination with an interrupt only when it is halted.
+ *  - Interrupt handlers MUST NOT send messages (they would block or reorder); they wake a
+ *    thread, which sends.
  */
 #ifndef ISLE_MSG_H
 #define ISLE_MSG_H

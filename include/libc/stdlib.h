@@ -15,7 +15,7 @@ void *realloc(void *p, size_t size);
 void *aligned_alloc(size_t align, size_t size);
 int posix_memalign(void **out, size_t align, size_t size);
 
-/* Ends the VM with this status (from any thread on any core); see docs/api.md. */
+/* Ends the VM with this status (from any thread on any core); see docs/api-console.md. */
 __attribute__((noreturn)) void exit(int status);
 __attribute__((noreturn)) void abort(void);
 
