@@ -5,7 +5,6 @@
 #include "kernel/compiler.h"
 #include "kernel/core.h"
 
-
 struct core_desc {
 	uint32_t apic_id;    /* [I] local APIC id */
 	uint64_t cr3;        /* [I] physical address of the core's top-level page table */

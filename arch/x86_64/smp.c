@@ -57,6 +57,7 @@ void arch_start_cores(void)
 	        (void *)(TRAMPOLINE_PHYS + (trampoline_params - trampoline_start));
 	for (unsigned c = 1; c < ncores; c++) {
 		const struct core_desc *cd = &core_desc[c];
+		log_debug("starting core %u (APIC id %u)", c, cd->apic_id);
 		p->boot_cr3 = (uint64_t)(uintptr_t)boot_pml4 - KERNEL_VMA;
 		p->cr3 = cd->cr3;
 		p->stack = cd->stack_top;
