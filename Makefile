@@ -124,7 +124,7 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug test lint bench-boot
+.PHONY: deps run debug test lint bench-boot bench-msg
 deps:
 	$(Q)ci/deps
 
@@ -149,8 +149,14 @@ test: deps
 	$(Q)tests/run $(TESTFLAGS)
 
 bench-boot: deps
-	$(Q)$(MAKE) --no-print-directory -j2 all $(BUILD)/floor.elf
+	$(Q)$(MAKE) --no-print-directory -j2 all $(BUILD)/floor.elf $(BUILD)/test-idle.elf
 	$(Q)ci/bench-boot
+
+# Message latency and throughput between cores: examples/pingpong at 2 and 4 cores.
+bench-msg: deps
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/pingpong.elf
+	$(Q)for c in 2 4; do echo "## pingpong, $$c cores"; \
+		ci/qemu-run -c $$c -t 120 $(BUILD)/pingpong.img | tr -d '\r' | grep -v '^\[' | grep -v 'SeaBIOS\|Booting'; done
 
 clean:
 	rm -rf $(BUILD)
