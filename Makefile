@@ -45,7 +45,37 @@ ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o ts
 	serial.o power.o pvh.o acpi.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o libc.o
-KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
+NET_OBJS := lwip_port.o
+KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS)) \
+	$(addprefix $(BUILD)/net/,$(NET_OBJS))
+
+# ---- lwIP ---------------------------------------------------------------------------------------
+# Debian's source package, fetched by net/fetch-lwip into third_party/lwip (never committed),
+# built with our configuration (net/lwipopts.h, net/port/) into liblwip_percore.a: the archive
+# name makes all of lwIP's globals per-core at link time, one TCP/IP stack per core.
+LWIP := third_party/lwip/src
+LWIP_SRCS := $(addprefix core/,init.c def.c inet_chksum.c ip.c mem.c memp.c netif.c pbuf.c \
+	raw.c stats.c sys.c tcp.c tcp_in.c tcp_out.c timeouts.c udp.c) \
+	$(addprefix core/ipv4/,dhcp.c etharp.c icmp.c ip4.c ip4_addr.c ip4_frag.c) netif/ethernet.c
+LWIP_OBJS := $(LWIP_SRCS:%.c=$(BUILD)/lwip/%.o)
+LWIP_INC := -isystem $(LWIP)/include -Inet -Inet/port
+LWIP_CFLAGS := $(KERNEL_CFLAGS) $(LWIP_INC)
+
+$(LWIP)/core/tcp.c:
+	$(Q)net/fetch-lwip
+$(LWIP_OBJS): | $(LWIP)/core/tcp.c
+$(BUILD)/lwip/%.o: $(LWIP)/%.c net/lwipopts.h net/port/arch/cc.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(LWIP_CFLAGS) -c -o $@ $<
+$(BUILD)/net/liblwip_percore.a: $(LWIP_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/net/%.o: net/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(LWIP_INC) -c -o $@ $<
+
 
 EXAMPLES := hello pingpong threads
 GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
@@ -73,10 +103,10 @@ $(BUILD)/examples/%.o: examples/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
-$(BUILD)/tests/guest/%.o: tests/guest/%.c
+$(BUILD)/tests/guest/%.o: tests/guest/%.c | $(LWIP)/core/tcp.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) $(LWIP_INC) -c -o $@ $<
 
 # The guest test of per-core globals: an ordinary C file with plain globals, made per-core at
 # link time only by its archive name (lib*_percore.a, see arch/x86_64/linker.ld).
@@ -112,8 +142,10 @@ app_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard examples/$(1)/*.c))
 $(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*))
 
-$(GUEST_TESTS:%=$(BUILD)/test-%.elf): $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
-	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(BUILD)/tests/guest/libplain_percore.a)
+# Guest tests link the per-core libraries: the plain test library and lwIP.
+GUEST_LIBS := $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/net/liblwip_percore.a
+$(GUEST_TESTS:%=$(BUILD)/test-%.elf): $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(GUEST_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(GUEST_LIBS))
 
 # QEMU's floor for ci/bench-boot: a PVH kernel that exits at once.
 $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld

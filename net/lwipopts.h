@@ -1,0 +1,60 @@
+/*
+ * lwipopts.h - isle's configuration of lwIP (one instance per core).
+ *
+ * lwIP runs without an OS layer (NO_SYS=1, raw API): each core drives its own instance from its
+ * scheduler, so no lwIP call ever races with another core and none needs a lock. All of lwIP's
+ * globals (memory pools, PCB lists, netifs, timers) become per-core because the library is
+ * linked as liblwip_percore.a (see arch/x86_64/linker.ld); the pool sizes below are per core.
+ */
+#ifndef ISLE_LWIPOPTS_H
+#define ISLE_LWIPOPTS_H
+
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0 /* one core, one thread of lwIP at a time: nothing to protect */
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_TIMERS 1
+
+#define MEM_ALIGNMENT 8
+#define MEM_SIZE (512 * 1024) /* lwIP heap, per core */
+#define MEMP_NUM_PBUF 128
+#define MEMP_NUM_TCP_PCB 256
+#define MEMP_NUM_TCP_PCB_LISTEN 16
+#define MEMP_NUM_TCP_SEG 512
+#define MEMP_NUM_UDP_PCB 8
+#define PBUF_POOL_SIZE 512
+#define PBUF_POOL_BUFSIZE 1536
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_DHCP 1
+#define LWIP_DNS 0
+#define LWIP_IGMP 0
+#define LWIP_RAW 0
+
+#define TCP_MSS 1460
+#define TCP_WND (32 * TCP_MSS)
+#define TCP_SND_BUF (32 * TCP_MSS)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_LISTEN_BACKLOG 1
+#define LWIP_TCP_KEEPALIVE 1
+
+#define LWIP_NETIF_LOOPBACK 1 /* 127.0.0.1 on every core, for tests without a NIC */
+#define LWIP_HAVE_LOOPIF 1
+#define LWIP_LOOPBACK_MAX_PBUFS 256
+#define LWIP_NETIF_STATUS_CALLBACK 1
+#define LWIP_NETIF_LINK_CALLBACK 1
+
+#define LWIP_STATS 1 /* per-core counters, read by the statistics code */
+#define LWIP_STATS_DISPLAY 0
+
+/* lwIP's random numbers (ports, ISNs) from the per-core generator. */
+#include <stdlib.h>
+#define LWIP_RAND() ((u32_t)rand())
+
+#endif
