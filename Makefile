@@ -45,9 +45,11 @@ ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o ts
 	serial.o power.o pvh.o acpi.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o libc.o
-NET_OBJS := lwip_port.o
-KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS)) \
-	$(addprefix $(BUILD)/net/,$(NET_OBJS))
+KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
+# The network (net/) is an archive: an image links it, and lwIP, only if the application uses
+# sockets. hello stays small and boots without zeroing lwIP's pools.
+NET_OBJS := lwip_port.o stack.o socket.o
+NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a
 
 # ---- lwIP ---------------------------------------------------------------------------------------
 # Debian's source package, fetched by net/fetch-lwip into third_party/lwip (never committed),
@@ -71,13 +73,16 @@ $(BUILD)/lwip/%.o: $(LWIP)/%.c net/lwipopts.h net/port/arch/cc.h
 $(BUILD)/net/liblwip_percore.a: $(LWIP_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(BUILD)/net/%.o: net/%.c
+$(BUILD)/net/libisle_net.a: $(addprefix $(BUILD)/net/,$(NET_OBJS))
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/net/%.o: net/%.c | $(LWIP)/core/tcp.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(LWIP_INC) -c -o $@ $<
 
 
-EXAMPLES := hello pingpong threads
+EXAMPLES := hello pingpong threads httpd
 GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 
 # `make` (all) builds every example: build/<app>.elf (with symbols, for gdb), build/<app>.img
@@ -99,10 +104,10 @@ $(BUILD)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
-$(BUILD)/examples/%.o: examples/%.c
+$(BUILD)/examples/%.o: examples/%.c | $(LWIP)/core/tcp.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(APP_CFLAGS) $(LWIP_INC) -c -o $@ $<
 $(BUILD)/tests/guest/%.o: tests/guest/%.c | $(LWIP)/core/tcp.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
@@ -122,10 +127,10 @@ $(BUILD)/tests/guest/lib/%.o: tests/guest/lib/%.c
 # passes (the table sits after .data); the check below proves it.
 define LINK_IMAGE
 	@echo "  LD      $@"
-	$(Q)$(LD) $(LDFLAGS) -o $@.pass1 $(1) $(BUILD)/ksyms-empty.o $(LIBGCC)
+	$(Q)$(LD) $(LDFLAGS) -o $@.pass1 --start-group $(1) --end-group $(BUILD)/ksyms-empty.o $(LIBGCC)
 	$(Q)nm -n --defined-only $@.pass1 | kernel/mksyms > $@.ksyms.S
 	$(Q)$(CC) -c -o $@.ksyms.o $@.ksyms.S
-	$(Q)$(LD) $(LDFLAGS) -o $@ $(1) $@.ksyms.o $(LIBGCC)
+	$(Q)$(LD) $(LDFLAGS) -o $@ --start-group $(1) --end-group $@.ksyms.o $(LIBGCC)
 	$(Q)nm -n $@.pass1 | grep -i ' t ' > $@.t1; nm -n $@ | grep -i ' t ' > $@.t2; \
 		cmp -s $@.t1 $@.t2 || { echo "text moved between link passes" >&2; exit 1; }
 	$(Q)rm -f $@.t1 $@.t2 $@.pass1
@@ -139,11 +144,11 @@ $(BUILD)/ksyms-empty.o: kernel/mksyms
 	$(Q)kernel/mksyms < /dev/null > $(BUILD)/ksyms-empty.S && $(CC) -c -o $@ $(BUILD)/ksyms-empty.S
 
 app_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard examples/$(1)/*.c))
-$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
-	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*))
+$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(NET_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*) $(NET_LIBS))
 
 # Guest tests link the per-core libraries: the plain test library and lwIP.
-GUEST_LIBS := $(BUILD)/tests/guest/libplain_percore.a $(BUILD)/net/liblwip_percore.a
+GUEST_LIBS := $(BUILD)/tests/guest/libplain_percore.a $(NET_LIBS)
 $(GUEST_TESTS:%=$(BUILD)/test-%.elf): $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(GUEST_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(GUEST_LIBS))
 
@@ -208,3 +213,16 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $$(unit_$$*_SRCS) tests/unit/test.h
 
 .PHONY: unit
 unit: $(UNIT_TESTS:%=$(BUILD)/unit/test_%)
+
+# ---- fuzz targets (libFuzzer, host) ------------------------------------------------------------
+# tests/fuzz/fuzz_<name>.c with tests/fuzz/<name>.mk: fuzz_<name>_SRCS := portable sources.
+# `make fuzz` builds them; tests/run runs each for a bounded time.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+-include $(wildcard tests/fuzz/*.mk)
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -DISLE_HOST -Iinclude -I.
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_$$*_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) $(fuzz_$*_CFLAGS) -o $@ $< $(fuzz_$*_SRCS)
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)

@@ -30,6 +30,8 @@ static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for
 static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished start-up */
 
 extern int main(int argc, char **argv);
+/* The network stack, when the application links it (net/stack.c). */
+extern void net_init_core(void) __weak;
 
 static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL };
 
@@ -91,6 +93,8 @@ __noreturn void kernel_main(void)
 	log_boot();
 	mem_init_core();
 	sched_init_core();
+	if (net_init_core)
+		net_init_core();
 	msg_init();
 	uint64_t t0 = now_ns();
 	arch_start_cores();
@@ -109,6 +113,8 @@ __noreturn void kernel_core_start(unsigned core)
 	(void)core;
 	mem_init_core();
 	sched_init_core();
+	if (net_init_core)
+		net_init_core();
 	/* Release: this core's start-up happens before the boot core reads the count. */
 	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
 	sched_run();

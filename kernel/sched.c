@@ -64,6 +64,7 @@ struct sched {
 	unsigned nfree_slots;       /* [o] */
 	unsigned next_slot;         /* [o] slots never used start here */
 	uint64_t start_ns;          /* [o] when this core started scheduling */
+	bool (*poll)(void);         /* [o] per-core poll function (network), or NULL */
 	struct sched_stats stats;   /* [o] */
 };
 PERCORE static struct sched S;
@@ -412,10 +413,16 @@ static bool run_timers(void)
  * under emulation). An idle core still halts within this time. */
 #define IDLE_POLL_NS 30000
 
+void sched_set_poll(bool (*poll)(void))
+{
+	S.poll = poll;
+}
+
 static bool work_waiting(void)
 {
 	struct timer *first = timerq_first(&S.timers);
-	return S.head || msg_pending() || (first && first->deadline <= now_ns());
+	return S.head || msg_pending() || (first && first->deadline <= now_ns()) ||
+	       (S.poll && S.poll());
 }
 
 static void idle(void)
@@ -450,6 +457,8 @@ __noreturn void sched_run(void)
 		msg_poll();
 		mem_flush_remote();
 		run_timers();
+		if (S.poll)
+			S.poll();
 		struct thread *t = runq_pop();
 		if (!t) {
 			idle();

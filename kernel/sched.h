@@ -10,6 +10,10 @@ void sched_init_core(void);
 /* Runs threads, messages and timers on this core forever. */
 __noreturn void sched_run(void);
 
+/* The calling core's poll function (the network stack): run on every turn of the scheduler
+ * loop and while polling before a halt; returns true if it did anything. */
+void sched_set_poll(bool (*poll)(void));
+
 /* Per-core timers (fn runs in scheduler context when the deadline passes). */
 void timer_add(struct timer *t);
 bool timer_del(struct timer *t);
