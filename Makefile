@@ -42,13 +42,13 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 	-T arch/x86_64/linker.ld
 
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
-	serial.o power.o pvh.o acpi.o
+	serial.o power.o pvh.o acpi.o pci.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o libc.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
 # The network (net/) is an archive: an image links it, and lwIP, only if the application uses
 # sockets. hello stays small and boots without zeroing lwIP's pools.
-NET_OBJS := lwip_port.o stack.o socket.o
+NET_OBJS := lwip_port.o stack.o socket.o virtq.o virtio_pci.o virtio_net.o
 NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a
 
 # ---- lwIP ---------------------------------------------------------------------------------------
@@ -60,7 +60,15 @@ LWIP_SRCS := $(addprefix core/,init.c def.c inet_chksum.c ip.c mem.c memp.c neti
 	raw.c stats.c sys.c tcp.c tcp_in.c tcp_out.c timeouts.c udp.c) \
 	$(addprefix core/ipv4/,dhcp.c etharp.c icmp.c ip4.c ip4_addr.c ip4_frag.c) netif/ethernet.c
 LWIP_OBJS := $(LWIP_SRCS:%.c=$(BUILD)/lwip/%.o)
-LWIP_INC := -isystem $(LWIP)/include -Inet -Inet/port
+LWIP_INC := -isystem $(LWIP)/include -Inet -Inet/port -isystem $(BUILD)/uapi
+
+# virtio definitions come from the Linux uapi headers (linux-libc-dev); only linux/ and asm/
+# are made visible, so nothing else of the host's C library can leak into the image.
+$(BUILD)/uapi/linux:
+	@mkdir -p $(BUILD)/uapi
+	$(Q)ln -sfn /usr/include/linux $(BUILD)/uapi/linux
+	$(Q)ln -sfn /usr/include/x86_64-linux-gnu/asm $(BUILD)/uapi/asm
+	$(Q)ln -sfn /usr/include/asm-generic $(BUILD)/uapi/asm-generic
 LWIP_CFLAGS := $(KERNEL_CFLAGS) $(LWIP_INC)
 
 $(LWIP)/core/tcp.c:
@@ -76,7 +84,7 @@ $(BUILD)/net/liblwip_percore.a: $(LWIP_OBJS)
 $(BUILD)/net/libisle_net.a: $(addprefix $(BUILD)/net/,$(NET_OBJS))
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(BUILD)/net/%.o: net/%.c | $(LWIP)/core/tcp.c
+$(BUILD)/net/%.o: net/%.c | $(LWIP)/core/tcp.c $(BUILD)/uapi/linux
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(LWIP_INC) -c -o $@ $<

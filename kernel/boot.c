@@ -27,6 +27,7 @@ PERCORE unsigned core_self;                        /* [o] */
 struct kconfig kconfig = { .loglevel = LOG_INFO }; /* [I] */
 
 static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for the drivers) */
+static struct net_config net_config;             /* [I] ip=, gw=, mask= */
 static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished start-up */
 
 extern int main(int argc, char **argv);
@@ -42,6 +43,11 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "use at most this many cores (default: all)" },
 		{ "loglevel", CMDLINE_ENUM, &kconfig.loglevel, 0, 0, loglevels,
 		  "kernel log level: error, warn, info (default), debug" },
+		{ "ip", CMDLINE_STR, &net_config.ip, 0, 0, NULL,
+		  "IPv4 address, e.g. ip=10.0.2.15 (default: DHCP)" },
+		{ "gw", CMDLINE_STR, &net_config.gw, 0, 0, NULL, "default gateway, e.g. gw=10.0.2.2" },
+		{ "mask", CMDLINE_STR, &net_config.mask, 0, 0, NULL,
+		  "netmask, e.g. mask=255.255.255.0 (the default)" },
 		{ "virtio_mmio.device", CMDLINE_LIST, &mmio_devices, 0, 0, NULL,
 		  "a virtio-mmio device, size@base:irq (added by QEMU microvm)" },
 	};
@@ -93,9 +99,9 @@ __noreturn void kernel_main(void)
 	log_boot();
 	mem_init_core();
 	sched_init_core();
-	if (net_init_core)
-		net_init_core();
 	msg_init();
+	if (net_init_core)
+		net_init_core(); /* on the boot core: also finds and sets up the NIC */
 	uint64_t t0 = now_ns();
 	arch_start_cores();
 	/* Acquire: every core's start-up (allocator, scheduler) is done before we go on. */
@@ -118,6 +124,11 @@ __noreturn void kernel_core_start(unsigned core)
 	/* Release: this core's start-up happens before the boot core reads the count. */
 	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
 	sched_run();
+}
+
+const struct net_config *kernel_net_config(void)
+{
+	return &net_config;
 }
 
 const struct cmdline_list *kernel_mmio_devices(void)

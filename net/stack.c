@@ -13,13 +13,15 @@
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
+#include "kernel/core.h"
 #include "net/stack.h"
+#include "net/virtio_net.h"
 
 #define MAX_POLLS 4
 
 PERCORE static struct net_driver_poll polls[MAX_POLLS]; /* [o] drivers of this core */
-PERCORE static unsigned npolls;                          /* [o] */
-PERCORE static struct timer lwip_timer;                  /* [o] lwIP's next timeout */
+PERCORE static unsigned npolls;                         /* [o] */
+PERCORE static struct timer lwip_timer;                 /* [o] lwIP's next timeout */
 
 static void lwip_timer_fired(struct timer *t)
 {
@@ -39,9 +41,12 @@ static bool net_poll_sched(void)
 
 void net_init_core(void)
 {
+	if (core_id() == 0)
+		vnet_probe(); /* before the other cores start: device set-up is the boot core's */
 	lwip_init();
 	timer_init(&lwip_timer, lwip_timer_fired);
 	sched_set_poll(net_poll_sched);
+	vnet_attach_core();
 }
 
 bool net_poll(void)

@@ -93,6 +93,26 @@ void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx)
 	stacks_pdpt = alloc(ctx);
 }
 
+void paging_map_mmio(uint64_t phys, uint64_t len)
+{
+	for (uint64_t pa = ALIGN_DOWN(phys, 2u << 20); pa < phys + len; pa += 2u << 20) {
+		unsigned g = (unsigned)(pa >> 30);
+		if (g >= 512)
+			return;
+		if (!ident_pdpt[g]) {
+			void *pd = boot_alloc(4096 + 4096);
+			if (!pd)
+				return;
+			pd = (void *)ALIGN_UP((uintptr_t)pd, 4096);
+			ident_pdpt[g] = (uintptr_t)pd | TABLE;
+		}
+		uint64_t *pd = table(ident_pdpt[g]);
+		unsigned i = (pa >> 21) & 511;
+		if (!pd[i])
+			pd[i] = pa | PTE_P | PTE_W | PTE_PS | PTE_NX | 0x18; /* PCD|PWT: uncached */
+	}
+}
+
 size_t paging_window_bytes(void)
 {
 	return (size_t)(__percore_end - __percore_start);

@@ -16,6 +16,9 @@ void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx);
  * window_bytes long). Returns the physical address of its top-level table. */
 uint64_t paging_build_core(unsigned core, uintptr_t window, pt_alloc_fn alloc, void *ctx);
 size_t paging_window_bytes(void);
+/* Adds [phys, phys+len) to the identity map (device memory above 4 GiB). Boot core, before
+ * other cores start (the identity map is shared). */
+void paging_map_mmio(uint64_t phys, uint64_t len);
 /* Copies the pristine core-window image into the calling core's window and zeroes its bss. */
 void paging_window_init(void);
 

@@ -1,0 +1,446 @@
+/*
+ * virtio_net.c - virtio-net with one queue pair per core, and each core's lwIP interface.
+ *
+ * Boot core, before the other cores start (vnet_probe): find the device, negotiate
+ * VERSION_1, MAC, STATUS, CTRL_VQ and MQ, set up min(device pairs, cores) queue pairs with the
+ * receive queue of pair i signalling core i through MSI-X entry i, and tell the device how many
+ * pairs to use. Queue memory comes from the shared region; from then on pair i belongs to core
+ * i alone. Cores beyond the device's pairs run without a NIC queue (the boot log says so).
+ *
+ * Every core (vnet_attach_core): fill its receive queue, add its lwIP netif (same MAC and IP on
+ * every core: one NIC), and register its poll. The poll receives in batches with device
+ * interrupts off and turns them back on only when the queue is empty, so an idle core sleeps
+ * until a packet comes and a busy core takes no interrupts.
+ *
+ * Packets every core needs go to them by message: ARP (so every core's ARP cache learns the
+ * neighbours whichever queue the reply came in on) and DHCP replies (DHCP runs on core 0; the
+ * lease is then sent to every core).
+ */
+#include <string.h>
+#include <isle/errno.h>
+#include <isle/mem.h>
+#include <isle/msg.h>
+#include <isle/thread.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_pci.h>
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/trap.h"
+#include "kernel/console.h"
+#include "kernel/core.h"
+#include "kernel/panic.h"
+#include "kernel/printf.h"
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "netif/ethernet.h"
+#include "net/stack.h"
+#include "net/virtio_net.h"
+#include "net/virtio_pci.h"
+
+#define QUEUE_SIZE 256
+#define BUF_SIZE 2048
+#define HDR_LEN sizeof(struct virtio_net_hdr_mrg_rxbuf)
+#define RX_BUDGET 64
+#define VEC_NET 0x40
+
+enum { MSG_NET_FRAME = 20, MSG_NET_ADDR };
+
+/* One queue pair: set up by the boot core, then owned by core `core` alone. */
+struct vnet_pair {
+	struct virtq rx, tx; /* [o] */
+	void **tx_free;      /* [o] free transmit buffers */
+	unsigned tx_nfree;   /* [o] */
+	struct netif netif;  /* [o] this core's interface on this pair */
+	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped; /* [o] */
+} __cacheline_aligned;
+
+struct vnet {
+	struct virtio_pci vp;   /* [I] */
+	unsigned pairs;         /* [I] queue pairs in use */
+	uint8_t mac[6];         /* [I] */
+	bool msix;              /* [I] interrupts routed per core */
+	struct vnet_pair *pair; /* [I] array of `pairs`; pair[i] is [o] of core i */
+};
+
+static struct vnet dev; /* [I] after vnet_probe */
+static bool dev_found;  /* [I] */
+
+PERCORE static struct vnet_pair *mine; /* [o] this core's pair, or NULL */
+
+/* ---- boot: probe and set up ---------------------------------------------------------------- */
+
+static void *shared_zeroed(size_t bytes)
+{
+	void *p = boot_alloc(bytes + 4096);
+	return p ? (void *)ALIGN_UP((uintptr_t)p, 4096) : NULL;
+}
+
+static int setup_queue(struct virtq *q, const char *fmt, unsigned i, uint16_t index, uint16_t msix)
+{
+	uint16_t size = MIN(virtio_pci_queue_max(&dev.vp, index), QUEUE_SIZE);
+	if (size < 2 || (size & (size - 1)))
+		return -EIO;
+	void *ring = shared_zeroed(virtq_ring_bytes(size));
+	void *meta = shared_zeroed((size_t)size * 16);
+	char *name = boot_alloc(24);
+	if (!ring || !meta || !name)
+		return -ENOMEM;
+	ksnprintf(name, 24, fmt, i);
+	virtq_init(q, name, index, size, ring, meta);
+	return virtio_pci_setup_queue(&dev.vp, q, msix);
+}
+
+/* Sends one control command at boot and waits for the device's answer. */
+static int ctrl_command(struct virtq *cq, uint8_t cls, uint8_t cmd, const void *data, uint32_t len)
+{
+	/* Identity-mapped memory, so that the addresses are physical ones for the device. */
+	struct ctrl {
+		struct virtio_net_ctrl_hdr hdr;
+		uint8_t payload[16];
+		uint8_t ack;
+	} *c = boot_alloc(sizeof(*c));
+	if (!c || len > sizeof(c->payload))
+		return -ENOMEM;
+	c->hdr.class = cls;
+	c->hdr.cmd = cmd;
+	memcpy(c->payload, data, len);
+	c->ack = 0xff;
+	struct virtq_buf b[3] = { { &c->hdr, sizeof(c->hdr), false },
+		                  { c->payload, len, false },
+		                  { &c->ack, 1, true } };
+	if (virtq_add(cq, b, 3, c) < 0)
+		return -EIO;
+	virtq_kick(cq);
+	uint32_t n;
+	for (uint64_t end = now_ns() + 1000000000; now_ns() < end;)
+		if (virtq_get(cq, &n))
+			return c->ack == VIRTIO_NET_OK ? 0 : -EIO;
+	return -ETIMEDOUT;
+}
+
+void vnet_probe(void)
+{
+	if (!pci_init())
+		return;
+	struct pci_dev *d = pci_find(0x1af4, 0x1041, 0);
+	if (!d)
+		d = pci_find(0x1af4, 0x1000, 0);
+	if (!d)
+		return;
+	if (virtio_pci_open(d, &dev.vp) < 0)
+		return;
+	uint64_t have = virtio_pci_features(&dev.vp);
+	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
+	                1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_CTRL_VQ |
+	                1ull << VIRTIO_NET_F_MQ;
+	uint64_t f = have & want;
+	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || virtio_pci_set_features(&dev.vp, f) < 0) {
+		log_error("virtio-net: device refused the features (offered %#lx)", have);
+		virtio_pci_fail(&dev.vp);
+		return;
+	}
+	volatile struct virtio_net_config *cfg = (volatile void *)dev.vp.device_cfg;
+	for (int i = 0; i < 6; i++)
+		dev.mac[i] = (f & (1ull << VIRTIO_NET_F_MAC)) ? cfg->mac[i] : (uint8_t)(0x52 + i);
+	unsigned max_pairs = (f & (1ull << VIRTIO_NET_F_MQ)) ? cfg->max_virtqueue_pairs : 1;
+	dev.pairs = MIN(MIN(max_pairs, ncores), MAX_CORES);
+	dev.pair = boot_alloc(sizeof(struct vnet_pair) * dev.pairs);
+	if (!dev.pair)
+		goto fail;
+	dev.msix = d->msix_entries >= dev.pairs;
+	for (unsigned i = 0; i < dev.pairs; i++) {
+		uint16_t msix = dev.msix ? (uint16_t)i : VIRTIO_MSI_NO_VECTOR;
+		if (dev.msix && pci_msix_route(d, i, i, VEC_NET) < 0)
+			goto fail;
+		if (setup_queue(&dev.pair[i].rx, "virtio-net rx%u", i, (uint16_t)(2 * i), msix) <
+		            0 ||
+		    setup_queue(&dev.pair[i].tx, "virtio-net tx%u", i, (uint16_t)(2 * i + 1),
+		                VIRTIO_MSI_NO_VECTOR) < 0)
+			goto fail;
+	}
+	struct virtq *cq = NULL;
+	if (f & (1ull << VIRTIO_NET_F_CTRL_VQ)) {
+		cq = boot_alloc(sizeof(*cq));
+		if (!cq || setup_queue(cq, "virtio-net ctrl%u", 0, (uint16_t)(2 * max_pairs),
+		                       VIRTIO_MSI_NO_VECTOR) < 0)
+			goto fail;
+	}
+	dev.vp.common->msix_config = VIRTIO_MSI_NO_VECTOR;
+	if (dev.msix)
+		pci_msix_enable(d);
+	virtio_pci_driver_ok(&dev.vp);
+	if (dev.pairs > 1) {
+		uint16_t n = (uint16_t)dev.pairs;
+		if (!cq || ctrl_command(cq, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n,
+		                        2) < 0) {
+			log_warn("virtio-net: could not enable %u queue pairs; using 1", dev.pairs);
+			dev.pairs = 1;
+		}
+	}
+	dev_found = true;
+	log_info("virtio-net %02x:%02x.%u: mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s "
+	         "(device has %u), %s",
+	         d->bus, d->dev, d->fn, dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4],
+	         dev.mac[5], dev.pairs, dev.pairs > 1 ? "s" : "", max_pairs,
+	         dev.msix ? "MSI-X per core" : "polling (no MSI-X)");
+	if (dev.pairs < ncores)
+		log_info("virtio-net: cores %u..%u have no NIC queue (device offers %u pair%s)",
+		         dev.pairs, ncores - 1, max_pairs, max_pairs > 1 ? "s" : "");
+	return;
+fail:
+	log_error("virtio-net: set-up failed; no network");
+	virtio_pci_fail(&dev.vp);
+}
+
+/* ---- every core: its queue pair and interface ------------------------------------------------ */
+
+static void refill_rx(struct vnet_pair *p)
+{
+	bool added = false;
+	while (p->rx.num_free) {
+		void *buf = kmalloc(BUF_SIZE);
+		struct virtq_buf b = { buf, BUF_SIZE, true };
+		if (!buf || virtq_add(&p->rx, &b, 1, buf) < 0) {
+			kfree(buf);
+			break;
+		}
+		added = true;
+	}
+	if (added)
+		virtq_kick(&p->rx);
+}
+
+static void reclaim_tx(struct vnet_pair *p)
+{
+	uint32_t len;
+	void *buf;
+	while ((buf = virtq_get(&p->tx, &len)))
+		p->tx_free[p->tx_nfree++] = buf;
+}
+
+static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
+{
+	struct vnet_pair *p = nif->state;
+	reclaim_tx(p);
+	if (pb->tot_len > BUF_SIZE - HDR_LEN || !p->tx_nfree) {
+		p->tx_dropped++;
+		return ERR_MEM; /* lwIP retransmits TCP; a dropped frame is not lost data */
+	}
+	uint8_t *buf = p->tx_free[--p->tx_nfree];
+	memset(buf, 0, HDR_LEN);
+	pbuf_copy_partial(pb, buf + HDR_LEN, pb->tot_len, 0);
+	struct virtq_buf b = { buf, (uint32_t)(HDR_LEN + pb->tot_len), false };
+	if (virtq_add(&p->tx, &b, 1, buf) < 0) {
+		p->tx_free[p->tx_nfree++] = buf;
+		p->tx_dropped++;
+		return ERR_IF;
+	}
+	virtq_kick(&p->tx);
+	p->tx_packets++;
+	p->tx_bytes += pb->tot_len;
+	return ERR_OK;
+}
+
+static err_t vnet_netif_init(struct netif *nif)
+{
+	nif->name[0] = 'e';
+	nif->name[1] = 'n';
+	nif->hwaddr_len = 6;
+	memcpy(nif->hwaddr, dev.mac, 6);
+	nif->mtu = 1500;
+	nif->flags =
+	        NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+	nif->output = etharp_output;
+	nif->linkoutput = vnet_linkoutput;
+	return ERR_OK;
+}
+
+/* Gives a copy of a frame to other cores (ARP) or to core 0 (DHCP replies). */
+static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len)
+{
+	if (dst >= dev.pairs || dst == core_id())
+		return;
+	void *copy = kmalloc(len);
+	if (!copy)
+		return;
+	memcpy(copy, frame, len);
+	struct msg m = { .type = MSG_NET_FRAME, .arg = len, .w = { (uintptr_t)copy } };
+	msg_send(dst, &m);
+}
+
+static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len)
+{
+	struct pbuf *pb = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+	if (!pb) {
+		p->rx_dropped++;
+		return;
+	}
+	pbuf_take(pb, frame, (u16_t)len);
+	if (p->netif.input(pb, &p->netif) != ERR_OK) {
+		pbuf_free(pb);
+		p->rx_dropped++;
+	}
+}
+
+static void on_frame(const struct msg *m)
+{
+	void *frame = (void *)(uintptr_t)m->w[0];
+	if (mine)
+		input_frame(mine, frame, m->arg);
+	kfree(frame); /* a remote free: the copy goes home */
+}
+MSG_HANDLER(MSG_NET_FRAME, on_frame);
+
+/* Decides where a received frame goes: here, here and everywhere (ARP), or core 0 (DHCP). */
+static void receive(struct vnet_pair *p, const uint8_t *f, uint32_t len)
+{
+	if (len < 14 || len > 1514) {
+		p->rx_dropped++;
+		return;
+	}
+	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+	if (type == ETHTYPE_ARP) {
+		for (unsigned c = 0; c < dev.pairs; c++)
+			forward_frame(c, f, len);
+	} else if (type == ETHTYPE_IP && len >= 14 + 20 + 8 && f[14 + 9] == 17 && core_id() != 0) {
+		unsigned ihl = (f[14] & 15) * 4u;
+		if (len >= 14 + ihl + 4 && f[14 + ihl + 2] == 0 && f[14 + ihl + 3] == 68) {
+			forward_frame(0, f, len); /* DHCP reply: core 0 runs DHCP */
+			return;
+		}
+	}
+	p->rx_packets++;
+	p->rx_bytes += len;
+	input_frame(p, f, len);
+}
+
+static bool vnet_poll(void *arg)
+{
+	struct vnet_pair *p = arg;
+	bool did = false;
+	for (;;) {
+		virtq_intr_off(&p->rx);
+		uint32_t len;
+		uint8_t *buf;
+		for (int n = 0; n < RX_BUDGET && (buf = virtq_get(&p->rx, &len)); n++) {
+			did = true;
+			if (len >= HDR_LEN)
+				receive(p, buf + HDR_LEN, len - HDR_LEN);
+			else
+				p->rx_dropped++;
+			struct virtq_buf b = { buf, BUF_SIZE, true };
+			if (virtq_add(&p->rx, &b, 1, buf) < 0)
+				kfree(buf);
+		}
+		if (did)
+			virtq_kick(&p->rx);
+		if (p->rx.num_free > p->rx.size / 2)
+			refill_rx(p); /* buffers lost to kmalloc failures come back here */
+		if (!virtq_intr_on(&p->rx))
+			break;
+		if (did)
+			break; /* more is waiting: the scheduler calls us again soon */
+	}
+	reclaim_tx(p);
+	return did;
+}
+
+static void on_irq(unsigned vector, void *arg)
+{
+	(void)vector;
+	(void)arg; /* ending the halt is enough: the scheduler loop polls the queue */
+}
+
+/* ---- addresses ----------------------------------------------------------------------------- */
+
+static void on_addr(const struct msg *m)
+{
+	if (!mine)
+		return;
+	ip4_addr_t ip = { (u32_t)m->w[0] }, mask = { (u32_t)m->w[1] }, gw = { (u32_t)m->w[2] };
+	netif_set_addr(&mine->netif, &ip, &mask, &gw);
+	log_info("net: %s", ip4addr_ntoa(&ip));
+}
+MSG_HANDLER(MSG_NET_ADDR, on_addr);
+
+/* Core 0: when DHCP binds (or the address changes), every other core takes the same one. */
+static void status_changed(struct netif *nif)
+{
+	if (ip4_addr_isany_val(*netif_ip4_addr(nif)))
+		return;
+	char ip[16], gw[16];
+	ip4addr_ntoa_r(netif_ip4_addr(nif), ip, sizeof(ip));
+	ip4addr_ntoa_r(netif_ip4_gw(nif), gw, sizeof(gw));
+	log_info("net: address %s (dhcp), gateway %s", ip, gw);
+	struct msg m = { .type = MSG_NET_ADDR,
+		         .w = { ip4_addr_get_u32(netif_ip4_addr(nif)),
+		                ip4_addr_get_u32(netif_ip4_netmask(nif)),
+		                ip4_addr_get_u32(netif_ip4_gw(nif)) } };
+	for (unsigned c = 1; c < dev.pairs; c++) {
+		struct msg copy = m;
+		msg_send(c, &copy);
+	}
+}
+
+static bool parse_ip(const char *s, ip4_addr_t *out)
+{
+	return s && ip4addr_aton(s, out);
+}
+
+void vnet_attach_core(void)
+{
+	if (!dev_found || core_id() >= dev.pairs)
+		return;
+	struct vnet_pair *p = &dev.pair[core_id()];
+	p->tx_free = kmalloc(sizeof(void *) * p->tx.size);
+	if (!p->tx_free)
+		panic("virtio-net: no memory for queue pair %u", core_id());
+	for (unsigned i = 0; i < p->tx.size; i++) {
+		void *b = kmalloc(BUF_SIZE);
+		if (b)
+			p->tx_free[p->tx_nfree++] = b;
+	}
+	refill_rx(p);
+	ip4_addr_t ip = { 0 }, mask = { 0 }, gw = { 0 };
+	const struct net_config *cfg = kernel_net_config();
+	bool fixed = parse_ip(cfg->ip, &ip);
+	if (fixed) {
+		if (!parse_ip(cfg->mask, &mask))
+			IP4_ADDR(&mask, 255, 255, 255, 0);
+		parse_ip(cfg->gw, &gw);
+	}
+	if (!netif_add(&p->netif, &ip, &mask, &gw, p, vnet_netif_init, ethernet_input))
+		panic("virtio-net: netif_add failed on core %u", core_id());
+	netif_set_default(&p->netif);
+	netif_set_up(&p->netif);
+	mine = p;
+	if (dev.msix)
+		irq_register(VEC_NET, on_irq, NULL);
+	net_register_poll(vnet_poll, p);
+	if (core_id() == 0) {
+		if (fixed) {
+			log_info("net: address %s (ip= on the command line)", cfg->ip);
+		} else {
+			netif_set_status_callback(&p->netif, status_changed);
+			dhcp_start(&p->netif);
+		}
+	}
+}
+
+void vnet_stats(struct vnet_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->queue = mine ? core_id() : -1u;
+	if (!mine)
+		return;
+	out->rx_packets = mine->rx_packets;
+	out->tx_packets = mine->tx_packets;
+	out->rx_bytes = mine->rx_bytes;
+	out->tx_bytes = mine->tx_bytes;
+	out->rx_dropped = mine->rx_dropped + mine->rx.errors;
+	out->tx_dropped = mine->tx_dropped;
+}
