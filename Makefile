@@ -90,7 +90,7 @@ $(BUILD)/net/%.o: net/%.c | $(LWIP)/core/tcp.c $(BUILD)/uapi/linux
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(LWIP_INC) -c -o $@ $<
 
 
-EXAMPLES := hello pingpong threads httpd
+EXAMPLES := hello pingpong threads httpd netbench
 GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 
 # `make` (all) builds every example: build/<app>.elf (with symbols, for gdb), build/<app>.img
@@ -169,7 +169,7 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug test lint bench-boot bench-msg
+.PHONY: deps run debug test lint bench-boot bench-msg bench-net-internal
 deps:
 	$(Q)ci/deps
 
@@ -196,6 +196,11 @@ test: deps
 bench-boot: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all $(BUILD)/floor.elf $(BUILD)/test-idle.elf
 	$(Q)ci/bench-boot
+
+# How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench).
+bench-net-internal: deps
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/netbench.elf
+	$(Q)ci/bench-net-internal
 
 # Message latency and throughput between cores: examples/pingpong at 2 and 4 cores.
 bench-msg: deps

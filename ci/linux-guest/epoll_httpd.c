@@ -55,6 +55,8 @@ struct conn {
 	size_t skip;     /* body bytes of the current request still to discard */
 	size_t out_len, out_off;
 	int closing;     /* close once the output is flushed */
+	int draining;    /* output shut down: discard input until the peer closes */
+	size_t drained;
 	char in[IN_SIZE];
 	char out[OUT_SIZE];
 };
@@ -277,6 +279,17 @@ static void *worker(void *arg)
 				continue;
 			}
 			int dead = 0;
+			if (c->draining) {
+				/* Lingering close: closing with unread input would send a reset that
+				   can destroy the response before the client reads it. */
+				char junk[4096];
+				ssize_t r;
+				while ((r = recv(c->fd, junk, sizeof junk, 0)) > 0)
+					c->drained += (size_t)r;
+				if (r == 0 || errno != EAGAIN || c->drained > (1u << 20))
+					conn_close(ep, c);
+				continue;
+			}
 			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 				for (;;) {
 					ssize_t r = recv(c->fd, c->in + c->in_len, IN_SIZE - c->in_len, 0);
@@ -299,9 +312,14 @@ static void *worker(void *arg)
 			}
 			if (!dead) {
 				int f = flush(c);
-				if (f < 0 || (f == 1 && c->closing))
+				if (f < 0 || c->closing == 2)
 					dead = 1;
-				else {
+				else if (f == 1 && c->closing) {
+					shutdown(c->fd, SHUT_WR);
+					c->draining = 1;
+					struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
+				} else {
 					struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP |
 									  (f == 0 ? EPOLLOUT : 0),
 								.data.ptr = c};
