@@ -42,13 +42,13 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 	-T arch/x86_64/linker.ld
 
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
-	serial.o power.o pvh.o acpi.o pci.o
+	serial.o power.o pvh.o acpi.o pci.o ioapic.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o libc.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
 # The network (net/) is an archive: an image links it, and lwIP, only if the application uses
 # sockets. hello stays small and boots without zeroing lwIP's pools.
-NET_OBJS := lwip_port.o stack.o socket.o virtq.o virtio_pci.o virtio_net.o
+NET_OBJS := lwip_port.o stack.o socket.o virtq.o virtio_pci.o virtio_mmio.o virtio_net.o
 NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a
 
 # ---- lwIP ---------------------------------------------------------------------------------------

@@ -45,7 +45,8 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "kernel log level: error, warn, info (default), debug" },
 		{ "ip", CMDLINE_STR, &net_config.ip, 0, 0, NULL,
 		  "IPv4 address, e.g. ip=10.0.2.15 (default: DHCP)" },
-		{ "gw", CMDLINE_STR, &net_config.gw, 0, 0, NULL, "default gateway, e.g. gw=10.0.2.2" },
+		{ "gw", CMDLINE_STR, &net_config.gw, 0, 0, NULL,
+		  "default gateway, e.g. gw=10.0.2.2" },
 		{ "mask", CMDLINE_STR, &net_config.mask, 0, 0, NULL,
 		  "netmask, e.g. mask=255.255.255.0 (the default)" },
 		{ "virtio_mmio.device", CMDLINE_LIST, &mmio_devices, 0, 0, NULL,
@@ -71,6 +72,8 @@ static void log_boot(void)
 		         tsc_to_ns(st[i].tsc - prev) / 1000);
 		prev = st[i].tsc;
 	}
+	for (unsigned i = 0; i < mmio_devices.n; i++)
+		log_debug("virtio_mmio.device=%s", mmio_devices.items[i]);
 	for (unsigned c = 0; c < ncores; c++)
 		log_debug("core %u: %zu MiB private memory at %#lx", c, core_mem[c].len >> 20,
 		          core_mem[c].base);

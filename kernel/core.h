@@ -59,4 +59,8 @@ struct net_config {
 };
 const struct net_config *kernel_net_config(void);
 
+/* virtio_mmio.device= options (QEMU microvm adds one per device). */
+struct cmdline_list;
+const struct cmdline_list *kernel_mmio_devices(void);
+
 #endif

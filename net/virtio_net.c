@@ -23,6 +23,7 @@
 #include <isle/thread.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/arch.h"
@@ -39,7 +40,10 @@
 #include "netif/ethernet.h"
 #include "net/stack.h"
 #include "net/virtio_net.h"
-#include "net/virtio_pci.h"
+#include "arch/x86_64/firmware.h"
+#include "arch/x86_64/ioapic.h"
+#include "kernel/cmdline.h"
+#include "net/virtio.h"
 
 #define QUEUE_SIZE 256
 #define BUF_SIZE 2048
@@ -59,7 +63,7 @@ struct vnet_pair {
 } __cacheline_aligned;
 
 struct vnet {
-	struct virtio_pci vp;   /* [I] */
+	struct virtio_dev vd;   /* [I] the transport (PCI or MMIO) */
 	unsigned pairs;         /* [I] queue pairs in use */
 	uint8_t mac[6];         /* [I] */
 	bool msix;              /* [I] interrupts routed per core */
@@ -81,7 +85,7 @@ static void *shared_zeroed(size_t bytes)
 
 static int setup_queue(struct virtq *q, const char *fmt, unsigned i, uint16_t index, uint16_t msix)
 {
-	uint16_t size = MIN(virtio_pci_queue_max(&dev.vp, index), QUEUE_SIZE);
+	uint16_t size = MIN(dev.vd.ops->queue_max(&dev.vd, index), QUEUE_SIZE);
 	if (size < 2 || (size & (size - 1)))
 		return -EIO;
 	void *ring = shared_zeroed(virtq_ring_bytes(size));
@@ -91,7 +95,7 @@ static int setup_queue(struct virtq *q, const char *fmt, unsigned i, uint16_t in
 		return -ENOMEM;
 	ksnprintf(name, 24, fmt, i);
 	virtq_init(q, name, index, size, ring, meta);
-	return virtio_pci_setup_queue(&dev.vp, q, msix);
+	return dev.vd.ops->setup_queue(&dev.vd, q, msix);
 }
 
 /* Sends one control command at boot and waits for the device's answer. */
@@ -122,57 +126,88 @@ static int ctrl_command(struct virtq *cq, uint8_t cls, uint8_t cmd, const void *
 	return -ETIMEDOUT;
 }
 
+/* The first virtio-net device: PCI (pc, q35), else MMIO from the command line (microvm). */
+static bool find_device(void)
+{
+	if (pci_init()) {
+		struct pci_dev *d = pci_find(0x1af4, 0x1041, 0);
+		if (!d)
+			d = pci_find(0x1af4, 0x1000, 0);
+		if (d)
+			return virtio_pci_open(d, &dev.vd) == 0;
+	}
+	uint64_t base;
+	unsigned irq, n;
+	const struct cmdline_list *mmio = kernel_mmio_devices();
+	for (unsigned i = 0; i < mmio->n; i++)
+		if (virtio_mmio_parse(mmio->items[i], &base, &irq) == 0 &&
+		    virtio_mmio_open(base, irq, VIRTIO_ID_NET, &dev.vd) == 0)
+			return true;
+	const struct acpi_mmio_dev *acpi = arch_virtio_mmio(&n);
+	for (unsigned i = 0; i < n; i++)
+		if (virtio_mmio_open(acpi[i].base, acpi[i].irq, VIRTIO_ID_NET, &dev.vd) == 0)
+			return true;
+	return false;
+}
+
+/* Queue pair i: receive queue 2i (interrupts to core i), transmit queue 2i + 1 (none). */
+static int setup_pairs(void)
+{
+	struct pci_dev *d = dev.vd.pci;
+	dev.msix = d && d->msix_entries >= dev.pairs;
+	if (dev.vd.mmio && ioapic_route(dev.vd.irq, VEC_NET, 0, true) < 0) {
+		log_error("virtio-net: cannot route interrupt line %u", dev.vd.irq);
+		return -EIO;
+	}
+	for (unsigned i = 0; i < dev.pairs; i++) {
+		uint16_t msix = dev.msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
+		if (dev.msix && pci_msix_route(d, i, i, VEC_NET) < 0)
+			return -EIO;
+		if (setup_queue(&dev.pair[i].rx, "virtio-net rx%u", i, (uint16_t)(2 * i), msix) < 0)
+			return -EIO;
+		if (setup_queue(&dev.pair[i].tx, "virtio-net tx%u", i, (uint16_t)(2 * i + 1),
+		                VIRTIO_NO_VECTOR) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
 void vnet_probe(void)
 {
-	if (!pci_init())
+	if (!find_device())
 		return;
-	struct pci_dev *d = pci_find(0x1af4, 0x1041, 0);
-	if (!d)
-		d = pci_find(0x1af4, 0x1000, 0);
-	if (!d)
-		return;
-	if (virtio_pci_open(d, &dev.vp) < 0)
-		return;
-	uint64_t have = virtio_pci_features(&dev.vp);
+	const struct virtio_ops *ops = dev.vd.ops;
+	uint64_t have = ops->features(&dev.vd);
 	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
 	                1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_CTRL_VQ |
 	                1ull << VIRTIO_NET_F_MQ;
 	uint64_t f = have & want;
-	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || virtio_pci_set_features(&dev.vp, f) < 0) {
+	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&dev.vd, f) < 0) {
 		log_error("virtio-net: device refused the features (offered %#lx)", have);
-		virtio_pci_fail(&dev.vp);
+		ops->fail(&dev.vd);
 		return;
 	}
-	volatile struct virtio_net_config *cfg = (volatile void *)dev.vp.device_cfg;
+	volatile struct virtio_net_config *cfg = (volatile void *)dev.vd.device_cfg;
 	for (int i = 0; i < 6; i++)
 		dev.mac[i] = (f & (1ull << VIRTIO_NET_F_MAC)) ? cfg->mac[i] : (uint8_t)(0x52 + i);
 	unsigned max_pairs = (f & (1ull << VIRTIO_NET_F_MQ)) ? cfg->max_virtqueue_pairs : 1;
-	dev.pairs = MIN(MIN(max_pairs, ncores), MAX_CORES);
+	/* An MMIO device has one interrupt line: one queue pair, on the boot core. */
+	dev.pairs = dev.vd.mmio ? 1 : MIN(MIN(max_pairs, ncores), MAX_CORES);
 	dev.pair = boot_alloc(sizeof(struct vnet_pair) * dev.pairs);
-	if (!dev.pair)
-		goto fail;
-	dev.msix = d->msix_entries >= dev.pairs;
-	for (unsigned i = 0; i < dev.pairs; i++) {
-		uint16_t msix = dev.msix ? (uint16_t)i : VIRTIO_MSI_NO_VECTOR;
-		if (dev.msix && pci_msix_route(d, i, i, VEC_NET) < 0)
-			goto fail;
-		if (setup_queue(&dev.pair[i].rx, "virtio-net rx%u", i, (uint16_t)(2 * i), msix) <
-		            0 ||
-		    setup_queue(&dev.pair[i].tx, "virtio-net tx%u", i, (uint16_t)(2 * i + 1),
-		                VIRTIO_MSI_NO_VECTOR) < 0)
-			goto fail;
-	}
 	struct virtq *cq = NULL;
+	if (!dev.pair || setup_pairs() < 0)
+		goto fail;
 	if (f & (1ull << VIRTIO_NET_F_CTRL_VQ)) {
 		cq = boot_alloc(sizeof(*cq));
 		if (!cq || setup_queue(cq, "virtio-net ctrl%u", 0, (uint16_t)(2 * max_pairs),
-		                       VIRTIO_MSI_NO_VECTOR) < 0)
+		                       VIRTIO_NO_VECTOR) < 0)
 			goto fail;
 	}
-	dev.vp.common->msix_config = VIRTIO_MSI_NO_VECTOR;
+	if (dev.vd.common)
+		dev.vd.common->msix_config = VIRTIO_NO_VECTOR;
 	if (dev.msix)
-		pci_msix_enable(d);
-	virtio_pci_driver_ok(&dev.vp);
+		pci_msix_enable(dev.vd.pci);
+	ops->driver_ok(&dev.vd);
 	if (dev.pairs > 1) {
 		uint16_t n = (uint16_t)dev.pairs;
 		if (!cq || ctrl_command(cq, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n,
@@ -182,18 +217,21 @@ void vnet_probe(void)
 		}
 	}
 	dev_found = true;
-	log_info("virtio-net %02x:%02x.%u: mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s "
-	         "(device has %u), %s",
-	         d->bus, d->dev, d->fn, dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4],
+	log_info("virtio-net %s: mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s (device has "
+	         "%u), "
+	         "%s",
+	         dev.vd.where, dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4],
 	         dev.mac[5], dev.pairs, dev.pairs > 1 ? "s" : "", max_pairs,
-	         dev.msix ? "MSI-X per core" : "polling (no MSI-X)");
+	         dev.msix      ? "MSI-X per core"
+	         : dev.vd.mmio ? "interrupt line to core 0"
+	                       : "polling");
 	if (dev.pairs < ncores)
-		log_info("virtio-net: cores %u..%u have no NIC queue (device offers %u pair%s)",
+		log_info("virtio-net: cores %u..%u have no NIC queue (the device has %u pair%s)",
 		         dev.pairs, ncores - 1, max_pairs, max_pairs > 1 ? "s" : "");
 	return;
 fail:
 	log_error("virtio-net: set-up failed; no network");
-	virtio_pci_fail(&dev.vp);
+	ops->fail(&dev.vd);
 }
 
 /* ---- every core: its queue pair and interface ------------------------------------------------ */
@@ -353,6 +391,8 @@ static void on_irq(unsigned vector, void *arg)
 {
 	(void)vector;
 	(void)arg; /* ending the halt is enough: the scheduler loop polls the queue */
+	if (dev.vd.mmio)
+		virtio_mmio_ack(&dev.vd); /* lower the (level-triggered) line */
 }
 
 /* ---- addresses ----------------------------------------------------------------------------- */
@@ -418,7 +458,7 @@ void vnet_attach_core(void)
 	netif_set_default(&p->netif);
 	netif_set_up(&p->netif);
 	mine = p;
-	if (dev.msix)
+	if (dev.msix || dev.vd.mmio)
 		irq_register(VEC_NET, on_irq, NULL);
 	net_register_poll(vnet_poll, p);
 	if (core_id() == 0) {

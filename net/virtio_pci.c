@@ -7,11 +7,12 @@
 #include <linux/virtio_pci.h>
 #include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
-#include "net/virtio_pci.h"
+#include "kernel/printf.h"
+#include "net/virtio.h"
 
 #define PCI_CAP_VNDR 0x09
 
-static volatile void *cap_ptr(struct virtio_pci *vp, uint8_t cap, uint32_t min_len)
+static volatile void *cap_ptr(struct virtio_dev *vp, uint8_t cap, uint32_t min_len)
 {
 	struct pci_dev *d = vp->pci;
 	uint8_t bar = pci_read8(d, cap + 4);
@@ -21,9 +22,13 @@ static volatile void *cap_ptr(struct virtio_pci *vp, uint8_t cap, uint32_t min_l
 	return pci_bar_ptr(d, bar, off, len);
 }
 
-int virtio_pci_open(struct pci_dev *d, struct virtio_pci *vp)
+static const struct virtio_ops pci_ops;
+
+int virtio_pci_open(struct pci_dev *d, struct virtio_dev *vp)
 {
-	*vp = (struct virtio_pci){ .pci = d };
+	static char where[24];
+	ksnprintf(where, sizeof(where), "pci %02x:%02x.%u", d->bus, d->dev, d->fn);
+	*vp = (struct virtio_dev){ .ops = &pci_ops, .pci = d, .where = where };
 	for (uint8_t cap = pci_find_cap(d, PCI_CAP_VNDR, 0); cap;
 	     cap = pci_find_cap(d, PCI_CAP_VNDR, cap)) {
 		switch (pci_read8(d, cap + 3)) {
@@ -33,9 +38,6 @@ int virtio_pci_open(struct pci_dev *d, struct virtio_pci *vp)
 		case VIRTIO_PCI_CAP_NOTIFY_CFG:
 			vp->notify_base = cap_ptr(vp, cap, 2);
 			vp->notify_mult = pci_read32(d, cap + 16);
-			break;
-		case VIRTIO_PCI_CAP_ISR_CFG:
-			vp->isr = cap_ptr(vp, cap, 1);
 			break;
 		case VIRTIO_PCI_CAP_DEVICE_CFG:
 			if (!vp->device_cfg)
@@ -57,7 +59,7 @@ int virtio_pci_open(struct pci_dev *d, struct virtio_pci *vp)
 	return 0;
 }
 
-uint64_t virtio_pci_features(struct virtio_pci *vp)
+static uint64_t pci_features(struct virtio_dev *vp)
 {
 	vp->common->device_feature_select = 0;
 	uint64_t lo = vp->common->device_feature;
@@ -66,7 +68,7 @@ uint64_t virtio_pci_features(struct virtio_pci *vp)
 	return lo | hi << 32;
 }
 
-int virtio_pci_set_features(struct virtio_pci *vp, uint64_t f)
+static int pci_set_features(struct virtio_dev *vp, uint64_t f)
 {
 	vp->common->guest_feature_select = 0;
 	vp->common->guest_feature = (uint32_t)f;
@@ -78,13 +80,13 @@ int virtio_pci_set_features(struct virtio_pci *vp, uint64_t f)
 	return 0;
 }
 
-uint16_t virtio_pci_queue_max(struct virtio_pci *vp, uint16_t index)
+static uint16_t pci_queue_max(struct virtio_dev *vp, uint16_t index)
 {
 	vp->common->queue_select = index;
 	return vp->common->queue_size;
 }
 
-int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *q, uint16_t msix)
+static int pci_setup_queue(struct virtio_dev *vp, struct virtq *q, uint16_t msix)
 {
 	volatile struct virtio_pci_common_cfg *c = vp->common;
 	c->queue_select = q->index;
@@ -104,12 +106,21 @@ int virtio_pci_setup_queue(struct virtio_pci *vp, struct virtq *q, uint16_t msix
 	return 0;
 }
 
-void virtio_pci_driver_ok(struct virtio_pci *vp)
+static void pci_driver_ok(struct virtio_dev *vp)
 {
 	vp->common->device_status |= VIRTIO_CONFIG_S_DRIVER_OK;
 }
 
-void virtio_pci_fail(struct virtio_pci *vp)
+static void pci_fail(struct virtio_dev *vp)
 {
 	vp->common->device_status |= VIRTIO_CONFIG_S_FAILED;
 }
+
+static const struct virtio_ops pci_ops = {
+	.features = pci_features,
+	.set_features = pci_set_features,
+	.queue_max = pci_queue_max,
+	.setup_queue = pci_setup_queue,
+	.driver_ok = pci_driver_ok,
+	.fail = pci_fail,
+};

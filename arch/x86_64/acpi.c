@@ -393,6 +393,36 @@ static bool s5_package(const uint8_t *t, uint32_t len, uint32_t p, uint8_t *a, u
 	return s5_int(t, end, &p, a) && s5_int(t, end, &p, b);
 }
 
+/*
+ * Finds virtio-mmio devices: after each _HID string "LNRO0005", the next Memory32Fixed resource
+ * descriptor (86 09 00 rw base len) and Extended Interrupt descriptor (89 len len flags 1 irq)
+ * within the device's few bytes of _CRS. No AML interpreter: a device written differently is
+ * simply not found (and then not used).
+ */
+static void dsdt_scan_mmio(struct acpi_info *out, const uint8_t *t, uint32_t len)
+{
+	for (uint32_t i = SDT_HEADER; i + 8 <= len && out->nmmio < ACPI_MAX_MMIO; i++) {
+		if (memcmp(t + i, "LNRO0005", 8) != 0)
+			continue;
+		uint32_t end = MIN(len, i + 160);
+		struct acpi_mmio_dev d = { 0 };
+		bool mem = false, irq = false;
+		for (uint32_t k = i + 8; k + 12 <= end && !(mem && irq); k++) {
+			if (!mem && t[k] == 0x86 && t[k + 1] == 0x09 && t[k + 2] == 0x00) {
+				d.base = rd32(t, len, k + 4);
+				d.len = rd32(t, len, k + 8);
+				mem = true;
+			} else if (!irq && t[k] == 0x89 && t[k + 1] >= 6 && t[k + 2] == 0 &&
+			           t[k + 4] >= 1) {
+				d.irq = rd32(t, len, k + 5);
+				irq = true;
+			}
+		}
+		if (mem && irq && d.base && d.len >= 0x100 && d.irq < 240)
+			out->mmio[out->nmmio++] = d;
+	}
+}
+
 /* Scans the DSDT body for Name(_S5_, Package(){...}) or Name(\_S5_, ...). */
 static void dsdt_scan(struct acpi_info *out, const uint8_t *t, uint32_t len)
 {
@@ -459,6 +489,7 @@ static int fadt_parse(struct acpi_ctx *c, const uint8_t *t, uint32_t len)
 	if (rc != 0)
 		return rc;
 	dsdt_scan(out, dsdt, dsdt_len);
+	dsdt_scan_mmio(out, dsdt, dsdt_len);
 	return 0;
 }
 

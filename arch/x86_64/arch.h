@@ -39,6 +39,10 @@ struct boot_stage {
 const struct boot_stage *arch_boot_stages(unsigned *n);
 const char *arch_describe(void); /* one line: machine, APIC mode, TSC source */
 
+/* virtio-mmio devices the firmware tables declare (microvm). */
+struct acpi_mmio_dev;
+const struct acpi_mmio_dev *arch_virtio_mmio(unsigned *n);
+
 /* The initrd and other modules the hypervisor loaded. */
 struct boot_module;
 const struct boot_module *arch_modules(unsigned *n);

@@ -114,6 +114,8 @@ int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boo
  * What acpi_parse() copies out of the tables. Fields of a table that is absent, or beyond the
  * length of a short table, read as 0 / false.
  */
+#define ACPI_MAX_MMIO 8
+
 struct acpi_info {
 	/* MADT (required) */
 	unsigned ncpus;                  /* entries in apic_id[], at least 1 */
@@ -148,6 +150,14 @@ struct acpi_info {
 	uint8_t mcfg_bus_end;   /* last bus it decodes, >= mcfg_bus_start */
 
 	unsigned bad_checksums; /* tables other than the RSDP whose checksum failed, used anyway */
+
+	/* virtio-mmio devices declared in the DSDT (_HID "LNRO0005", as QEMU microvm does) */
+	unsigned nmmio;
+	struct acpi_mmio_dev {
+		uint64_t base; /* register block (Memory32Fixed) */
+		uint32_t len;  /* its length */
+		uint32_t irq;  /* interrupt line (Extended Interrupt descriptor) */
+	} mmio[ACPI_MAX_MMIO];
 };
 
 /*

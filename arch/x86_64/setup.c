@@ -17,6 +17,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/firmware.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/power.h"
@@ -255,6 +256,8 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	if (err[0])
 		warn_early("acpi", err);
 	power_init(&acpi);
+	if (acpi.has_ioapic)
+		ioapic_init(acpi.ioapic_phys);
 	stage("acpi");
 	if (kernel_parse_cmdline(boot.cmdline, err, sizeof(err)) < 0) {
 		serial_puts("isle: bad command line: ");
@@ -292,6 +295,12 @@ const char *arch_describe(void)
 	          acpi.ncpus, apic_is_x2() ? "x2apic" : "xapic", tsc_hz() / 1000, tsc_source,
 	          acpi.hw_reduced ? "hw-reduced" : "pm1", acpi.have_s5 ? " s5" : "");
 	return line;
+}
+
+const struct acpi_mmio_dev *arch_virtio_mmio(unsigned *n)
+{
+	*n = acpi.nmmio;
+	return acpi.mmio;
 }
 
 const struct boot_module *arch_modules(unsigned *n)

@@ -317,9 +317,10 @@ long http_parse(struct http_request *req, const char *buf, size_t len)
 				req->state = S_START_CR;
 				break;
 			}
+			/* c is the method's first byte */
 			req->line_start = pos;
 			req->state = S_METHOD;
-			/* fall through: c is the method's first byte */
+			/* fall through */
 		case S_METHOD:
 			if (c == ' ') {
 				const char *m = buf + req->line_start;

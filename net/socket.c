@@ -1,0 +1,832 @@
+/*
+ * socket.c - blocking sockets for cooperative threads, on top of lwIP's raw API.
+ *
+ * Every core runs its own lwIP (stack.c) and a socket belongs to the core that created it: its
+ * pcb, its buffers and its state are touched by that core only, so nothing here takes a lock.
+ * Every call checks the owner first and answers -EINVAL on another core.
+ *
+ * Two kinds of code meet in a struct sock:
+ *  - lwIP's callbacks (on_recv, on_sent, on_err, on_accept, ...). net_poll runs them in
+ *    scheduler context, or lwIP runs them inside a call a thread made. They never block: they
+ *    record what happened in the socket (queue a pbuf, set a flag or an error) and wake the
+ *    thread that waits for it.
+ *  - the blocking calls, run by threads. They look at the socket's state and, if they cannot
+ *    finish yet, park in sock_wait() until a callback or their timeout wakes them, then look
+ *    again: a wake-up is only a hint, the state is the truth.
+ *
+ * Invariants:
+ *  - s->tcp (s->udp) is NULL once lwIP has freed the pcb (on_err: reset, abort, final ACK) or
+ *    we have given it back to lwIP (sock_close; or both sides sent FIN, see tcp_finish). Before
+ *    a pcb is given back, our callbacks are detached, so lwIP never calls us with a socket
+ *    that is gone.
+ *  - Received TCP data waits in s->rx (pbufs linked through ->next) until sock_recv copies it
+ *    out, and only then is the window opened with tcp_recved: a slow reader slows the sender
+ *    down, and the queue never holds more than the receive window.
+ *  - An accepted connection gets its socket in on_accept, so data that arrives before
+ *    sock_accept is kept. The listener's queue is bounded by the backlog; a connection beyond
+ *    it is reset at once (the client sees -ECONNRESET rather than a connection nobody takes).
+ *  - A thread blocked in a call counts in s->users. sock_close from another thread of the core
+ *    ends the connection at once and wakes the waiters, which return -ECONNABORTED; the last
+ *    of them frees the memory.
+ */
+
+/* isle/net.h defines ssize_t as long; tell lwIP's arch.h so that it does not define its own. */
+#define SSIZE_MAX __LONG_MAX__
+#define LWIP_NO_UNISTD_H 1
+
+#include <string.h>
+#include <isle/errno.h>
+#include <isle/mem.h>
+#include <isle/net.h>
+#include <isle/thread.h>
+#include "kernel/core.h"
+#include "kernel/sched.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "lwip/udp.h"
+#include "net/netstats.h"
+
+#define UDP_QUEUE 32          /* datagrams a UDP socket holds; more are dropped */
+#define UDP_MAX 65507         /* largest UDP payload over IPv4 */
+#define BACKLOG_MAX 4096      /* accept queue bound, whatever the caller asks */
+#define HALF_OPEN_MAX 255     /* lwIP's own limit: handshakes in progress per listener */
+#define POLL_INTERVAL 2       /* on_poll every 2 x 500 ms: retry a send that found no memory */
+#define WAIT_UP_STEP 10000000 /* ns between looks at the interface in net_wait_up */
+
+enum sock_kind { SOCK_LISTENER, SOCK_TCP, SOCK_UDP };
+
+/* A datagram waiting in a UDP socket. */
+struct udp_dgram {
+	struct pbuf *p; /* the payload */
+	ip4_t addr;     /* sender, network byte order */
+	uint16_t port;  /* sender's port */
+};
+
+/*
+ * A socket. Ownership: [I] set at creation, read by other cores only to be refused; every
+ * other field is [o], owned by the core in s->core.
+ */
+struct sock {
+	enum sock_kind kind;      /* [I] listener, TCP connection or UDP */
+	unsigned core;            /* [I] the core whose lwIP holds the pcb */
+	struct tcp_pcb *tcp;      /* [o] listener or connection pcb; NULL once lwIP has it back */
+	struct udp_pcb *udp;      /* [o] UDP pcb */
+	int err;                  /* [o] 0, or the -errno that ended the connection (sticky) */
+	bool connecting;          /* [o] sock_connect waits for the handshake */
+	bool connected;           /* [o] the handshake completed (accepted or connected) */
+	bool rx_fin;              /* [o] the peer sent FIN: nothing comes after s->rx */
+	bool tx_shut;             /* [o] we sent FIN (sock_shutdown): no more sending */
+	bool counted;             /* [o] counted in net_stats' tcp_active */
+	bool closed;              /* [o] sock_close ran while threads waited; the last one frees */
+	unsigned users;           /* [o] threads blocked in a call on this socket */
+	struct thread *rx_waiter; /* [o] thread in recv, accept or recvfrom, or NULL */
+	struct thread *tx_waiter; /* [o] thread in send or connect, or NULL */
+	struct pbuf *rx;          /* [o] received data not read yet, oldest first, or NULL */
+	struct pbuf *rx_tail;     /* [o] last pbuf of rx */
+	size_t rx_off;            /* [o] bytes of the first pbuf already read */
+	size_t rx_len;            /* [o] bytes waiting in rx (counted from rx_off) */
+	ip4_t peer_addr;          /* [o] the other end of a connection */
+	uint16_t peer_port;       /* [o] */
+	struct sock *accept_next; /* [o] next connection in the listener's accept queue */
+	union {
+		struct {
+			struct sock *head, *tail; /* [o] accepted, not yet taken by sock_accept */
+			unsigned len, max;        /* [o] queued now; the backlog */
+		} acceptq;                        /* listeners */
+		struct {
+			struct udp_dgram q[UDP_QUEUE]; /* [o] ring of received datagrams */
+			unsigned head, len;            /* [o] oldest slot; datagrams queued */
+		} dgrams;                              /* UDP */
+	};
+};
+
+PERCORE static struct net_stats stats = { .queue = -1u }; /* [o] this core's counters */
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static int from_err(err_t e)
+{
+	switch (e) {
+	case ERR_OK:
+		return 0;
+	case ERR_MEM:
+	case ERR_BUF:
+		return -ENOMEM;
+	case ERR_TIMEOUT:
+		return -ETIMEDOUT;
+	case ERR_RTE:
+		return -EHOSTUNREACH;
+	case ERR_USE:
+		return -EADDRINUSE;
+	case ERR_ALREADY:
+	case ERR_ISCONN:
+		return -EALREADY;
+	case ERR_CONN:
+	case ERR_CLSD:
+		return -ENOTCONN;
+	case ERR_IF:
+		return -ENETDOWN;
+	case ERR_ABRT:
+	case ERR_RST:
+		return -ECONNRESET;
+	case ERR_VAL:
+	case ERR_ARG:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static ip_addr_t to_ip(ip4_t addr)
+{
+	ip_addr_t ip;
+	ip_addr_set_ip4_u32(&ip, addr);
+	return ip;
+}
+
+/* 0 if s is a live socket of this kind on the calling core, called from a thread. */
+static int sock_check(const struct sock *s, enum sock_kind kind)
+{
+	if (!s || s->core != core_id() || s->kind != kind || s->closed || !thread_self())
+		return -EINVAL;
+	return 0;
+}
+
+/* The deadline for a timeout (0: forever). */
+static uint64_t deadline_after(uint64_t timeout_ns)
+{
+	if (!timeout_ns)
+		return 0;
+	uint64_t now = now_ns();
+	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
+static struct sock *sock_new(enum sock_kind kind)
+{
+	struct sock *s = kzalloc(sizeof(*s));
+	if (s) {
+		s->kind = kind;
+		s->core = core_id();
+	}
+	return s;
+}
+
+static void wake(struct thread *t)
+{
+	if (t)
+		thread_wake(t);
+}
+
+/* Frees s, or leaves that to the last thread still blocked on it. Its pcb is gone already. */
+static void sock_release(struct sock *s)
+{
+	if (s->counted) {
+		s->counted = false;
+		stats.tcp_active--;
+	}
+	if (s->users) {
+		s->closed = true;
+		wake(s->rx_waiter);
+		wake(s->tx_waiter);
+		return;
+	}
+	kfree(s);
+}
+
+/* ---- waiting -------------------------------------------------------------------------------- */
+
+struct sock_waiter {
+	struct timer timer;    /* fires at the deadline */
+	struct thread *thread; /* the thread to wake */
+};
+
+static void waiter_timeout(struct timer *t)
+{
+	thread_wake(container_of(t, struct sock_waiter, timer)->thread);
+}
+
+/*
+ * Blocks the calling thread until something happens to s (a callback wakes *slot) or the
+ * deadline passes, and returns 0 so that the caller looks at s again; -ETIMEDOUT if the
+ * deadline had passed already; -EBUSY if another thread waits in the same slot;
+ * -ECONNABORTED if s was closed meanwhile: s may be freed then and MUST NOT be touched.
+ */
+static int sock_wait(struct sock *s, struct thread **slot, uint64_t deadline)
+{
+	if (deadline && now_ns() >= deadline)
+		return -ETIMEDOUT;
+	if (*slot)
+		return -EBUSY;
+	struct sock_waiter w = { .thread = thread_self() };
+	timer_init(&w.timer, waiter_timeout);
+	if (deadline) {
+		w.timer.deadline = deadline;
+		timer_add(&w.timer);
+	}
+	*slot = w.thread;
+	s->users++;
+	thread_block();
+	s->users--;
+	*slot = NULL;
+	timer_del(&w.timer);
+	if (s->closed) {
+		if (!s->users)
+			kfree(s);
+		return -ECONNABORTED;
+	}
+	return 0;
+}
+
+/* ---- received data -------------------------------------------------------------------------- */
+
+static void rx_append(struct sock *s, struct pbuf *p)
+{
+	struct pbuf *last = p;
+	s->rx_len += last->len;
+	while (last->next) {
+		last = last->next;
+		s->rx_len += last->len;
+	}
+	if (s->rx_tail)
+		s->rx_tail->next = p;
+	else
+		s->rx = p;
+	s->rx_tail = last;
+}
+
+/* Frees the first pbuf of rx alone (the others stay linked to each other, not to it). */
+static void rx_pop(struct sock *s)
+{
+	struct pbuf *q = s->rx;
+	s->rx = q->next;
+	if (!s->rx)
+		s->rx_tail = NULL;
+	q->next = NULL;
+	pbuf_free(q);
+	s->rx_off = 0;
+}
+
+/* Copies up to len queued bytes into buf and frees what was read; returns the count. */
+static size_t rx_take(struct sock *s, uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len && s->rx) {
+		struct pbuf *q = s->rx;
+		size_t n = MIN(q->len - s->rx_off, len - done);
+		memcpy(buf + done, (const uint8_t *)q->payload + s->rx_off, n);
+		done += n;
+		s->rx_off += n;
+		if (s->rx_off == q->len)
+			rx_pop(s);
+	}
+	s->rx_len -= done;
+	return done;
+}
+
+static void rx_free(struct sock *s)
+{
+	while (s->rx)
+		rx_pop(s);
+	s->rx_len = 0;
+}
+
+/* Opens the receive window by n bytes the application has taken. */
+static void rx_ack(struct tcp_pcb *pcb, size_t n)
+{
+	while (n) {
+		u16_t k = (u16_t)MIN(n, 0xffffu);
+		tcp_recved(pcb, k);
+		n -= k;
+	}
+}
+
+/* ---- TCP callbacks (never block) ------------------------------------------------------------ */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
+static err_t on_poll(void *arg, struct tcp_pcb *pcb);
+static void on_err(void *arg, err_t err);
+
+static void tcp_attach(struct sock *s, struct tcp_pcb *pcb)
+{
+	s->tcp = pcb;
+	s->peer_addr = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
+	s->peer_port = pcb->remote_port;
+	tcp_arg(pcb, s);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_err(pcb, on_err);
+	tcp_poll(pcb, on_poll, POLL_INTERVAL);
+	/* send() hands over whole messages: don't hold a short reply back for the peer's ACK */
+	tcp_nagle_disable(pcb);
+}
+
+/* Takes the pcb away from s with every callback detached; returns it (or NULL). */
+static struct tcp_pcb *tcp_detach(struct sock *s)
+{
+	struct tcp_pcb *pcb = s->tcp;
+	s->tcp = NULL;
+	if (pcb) {
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, NULL);
+		tcp_sent(pcb, NULL);
+		tcp_err(pcb, NULL);
+		tcp_poll(pcb, NULL, 0);
+	}
+	return pcb;
+}
+
+/*
+ * Both sides have sent FIN: nothing more passes through the pcb, and lwIP would free it on
+ * its own at the end of TIME_WAIT without telling us. So give it back now. What is still
+ * queued in s->rx stays readable; its window is opened first so that tcp_close does not take
+ * it for unread data (which it answers with a reset). ERR_ABRT if the pcb had to be aborted.
+ */
+static err_t tcp_finish(struct sock *s)
+{
+	struct tcp_pcb *pcb = tcp_detach(s);
+	rx_ack(pcb, s->rx_len);
+	if (tcp_close(pcb) == ERR_OK)
+		return ERR_OK;
+	tcp_abort(pcb);
+	return ERR_ABRT;
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct sock *s = arg;
+	(void)err; /* always ERR_OK in lwIP 2.1 */
+	if (!s) {  /* not reached: callbacks are detached together with the argument */
+		if (p) {
+			tcp_recved(pcb, p->tot_len);
+			pbuf_free(p);
+		}
+		return ERR_OK;
+	}
+	err_t ret = ERR_OK;
+	if (p) {
+		rx_append(s, p);
+	} else {
+		s->rx_fin = true;
+		if (s->tx_shut)
+			ret = tcp_finish(s);
+	}
+	wake(s->rx_waiter);
+	return ret;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct sock *s = arg;
+	(void)pcb;
+	(void)len;
+	if (s)
+		wake(s->tx_waiter); /* the send buffer has room again */
+	return ERR_OK;
+}
+
+static err_t on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct sock *s = arg;
+	(void)pcb;
+	if (s)
+		wake(s->tx_waiter); /* a send that found no memory tries again */
+	return ERR_OK;
+}
+
+/* lwIP has freed the pcb already: reset, abort or (ERR_CLSD) the last ACK after both FINs. */
+static void on_err(void *arg, err_t err)
+{
+	struct sock *s = arg;
+	if (!s)
+		return;
+	s->tcp = NULL;
+	if (err == ERR_CLSD)
+		s->rx_fin = true;
+	else if (!s->err && s->connecting)
+		s->err = err == ERR_RST ? -ECONNREFUSED : -ETIMEDOUT;
+	else if (!s->err)
+		s->err = -ECONNRESET;
+	wake(s->rx_waiter);
+	wake(s->tx_waiter);
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct sock *s = arg;
+	(void)err; /* always ERR_OK in lwIP 2.1: failures come through on_err */
+	if (!s) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	s->connected = true;
+	s->counted = true;
+	stats.tcp_active++;
+	wake(s->tx_waiter);
+	return ERR_OK;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct sock *l = arg;
+	if (!l || err != ERR_OK || !pcb)
+		return ERR_VAL;
+	if (l->acceptq.len >= l->acceptq.max)
+		return ERR_MEM; /* backlog full: lwIP resets the connection */
+	struct sock *s = sock_new(SOCK_TCP);
+	if (!s)
+		return ERR_MEM;
+	tcp_attach(s, pcb);
+	s->connected = true;
+	s->counted = true;
+	stats.tcp_active++;
+	stats.tcp_accepted++;
+	if (l->acceptq.tail)
+		l->acceptq.tail->accept_next = s;
+	else
+		l->acceptq.head = s;
+	l->acceptq.tail = s;
+	l->acceptq.len++;
+	wake(l->rx_waiter);
+	return ERR_OK;
+}
+
+/*
+ * Ends a connection's use of lwIP: callbacks detached, unread data freed, the pcb closed
+ * gracefully (FIN after what is still queued for sending; a reset if data was left unread,
+ * as lwIP does) or, with `reset` or if lwIP cannot close it now, aborted.
+ */
+static void tcp_conn_drop(struct sock *s, bool reset)
+{
+	struct tcp_pcb *pcb = tcp_detach(s);
+	rx_free(s);
+	if (pcb && (reset || tcp_close(pcb) != ERR_OK))
+		tcp_abort(pcb);
+}
+
+/* ---- TCP ------------------------------------------------------------------------------------ */
+
+int sock_listen(ip4_t addr, uint16_t port, int backlog, struct sock **out)
+{
+	ip_addr_t ip = to_ip(addr);
+	struct tcp_pcb *pcb, *lpcb;
+	err_t e = ERR_MEM;
+	if (!out || !thread_self())
+		return -EINVAL;
+	*out = NULL;
+	struct sock *l = sock_new(SOCK_LISTENER);
+	if (!l)
+		return -ENOMEM;
+	l->acceptq.max = backlog < 1 ? 1 : MIN((unsigned)backlog, BACKLOG_MAX);
+	pcb = tcp_new();
+	if (!pcb)
+		goto free_sock;
+#if SO_REUSE
+	ip_set_option(pcb, SOF_REUSEADDR); /* restart on a port whose old connections linger */
+#endif
+	e = tcp_bind(pcb, &ip, port);
+	if (e != ERR_OK)
+		goto close_pcb;
+	lpcb = tcp_listen_with_backlog_and_err(pcb, HALF_OPEN_MAX, &e);
+	if (!lpcb)
+		goto close_pcb;
+	l->tcp = lpcb;
+	tcp_arg(lpcb, l);
+	tcp_accept(lpcb, on_accept);
+	*out = l;
+	return 0;
+
+close_pcb:
+	tcp_close(pcb);
+free_sock:
+	kfree(l);
+	return from_err(e);
+}
+
+int sock_accept(struct sock *l, struct sock **out, uint64_t timeout_ns)
+{
+	int err = sock_check(l, SOCK_LISTENER);
+	if (err || !out)
+		return err ? err : -EINVAL;
+	*out = NULL;
+	uint64_t deadline = deadline_after(timeout_ns);
+	while (!l->acceptq.head) {
+		err = sock_wait(l, &l->rx_waiter, deadline);
+		if (err)
+			return err;
+	}
+	struct sock *s = l->acceptq.head;
+	l->acceptq.head = s->accept_next;
+	if (!l->acceptq.head)
+		l->acceptq.tail = NULL;
+	l->acceptq.len--;
+	s->accept_next = NULL;
+	*out = s;
+	return 0;
+}
+
+int sock_connect(ip4_t addr, uint16_t port, struct sock **out, uint64_t timeout_ns)
+{
+	ip_addr_t ip = to_ip(addr);
+	int err;
+	if (!out || !thread_self())
+		return -EINVAL;
+	*out = NULL;
+	uint64_t deadline = deadline_after(timeout_ns);
+	struct sock *s = sock_new(SOCK_TCP);
+	if (!s)
+		return -ENOMEM;
+	struct tcp_pcb *pcb = tcp_new();
+	if (!pcb) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	tcp_attach(s, pcb);
+	s->connecting = true;
+	err = from_err(tcp_connect(pcb, &ip, port, on_connected));
+	while (!err && !s->err && !s->connected)
+		err = sock_wait(s, &s->tx_waiter, deadline); /* nobody else has s: never closed */
+	s->connecting = false;
+	if (!err)
+		err = s->err; /* reset right after the handshake counts as failing to connect */
+	if (err) {
+		tcp_conn_drop(s, false);
+		sock_release(s);
+		return err;
+	}
+	s->peer_addr = addr;
+	s->peer_port = port;
+	*out = s;
+	return 0;
+}
+
+ssize_t sock_recv(struct sock *s, void *buf, size_t len, uint64_t timeout_ns)
+{
+	int err = sock_check(s, SOCK_TCP);
+	if (err || (!buf && len))
+		return err ? err : -EINVAL;
+	if (!len)
+		return 0;
+	uint64_t deadline = deadline_after(timeout_ns);
+	while (!s->rx_len) {
+		if (s->err)
+			return s->err;
+		if (s->rx_fin)
+			return 0;
+		if (!s->tcp)
+			return -ENOTCONN;
+		err = sock_wait(s, &s->rx_waiter, deadline);
+		if (err)
+			return err;
+	}
+	size_t n = rx_take(s, buf, len);
+	if (s->tcp)
+		rx_ack(s->tcp, n);
+	return (ssize_t)n;
+}
+
+ssize_t sock_send(struct sock *s, const void *buf, size_t len, uint64_t timeout_ns)
+{
+	int err = sock_check(s, SOCK_TCP);
+	if (err || (!buf && len))
+		return err ? err : -EINVAL;
+	uint64_t deadline = deadline_after(timeout_ns);
+	const uint8_t *data = buf;
+	size_t done = 0;
+	while (done < len) {
+		if (s->err)
+			return s->err;
+		if (s->tx_shut || !s->tcp)
+			return -EPIPE;
+		size_t n = MIN(len - done, (size_t)tcp_sndbuf(s->tcp));
+		n = MIN(n, 0xffffu);
+		if (n) {
+			err_t e = tcp_write(s->tcp, data + done, (u16_t)n, TCP_WRITE_FLAG_COPY);
+			if (e == ERR_OK) {
+				done += n;
+				continue;
+			}
+			if (e != ERR_MEM)
+				return from_err(e);
+		}
+		/* The send buffer is full: push it out and wait for the peer's ACKs to free it. */
+		tcp_output(s->tcp);
+		err = sock_wait(s, &s->tx_waiter, deadline);
+		if (err == -ETIMEDOUT && done)
+			return (ssize_t)done; /* a timeout reports what was queued */
+		if (err)
+			return err;
+	}
+	if (s->tcp)
+		tcp_output(s->tcp);
+	return (ssize_t)len;
+}
+
+int sock_shutdown(struct sock *s)
+{
+	int err = sock_check(s, SOCK_TCP);
+	if (err)
+		return err;
+	if (s->tx_shut)
+		return 0;
+	if (s->err)
+		return s->err;
+	if (!s->tcp)
+		return -ENOTCONN;
+	/* After the peer's FIN this goes to LAST_ACK; its ACK ends in on_err(ERR_CLSD). */
+	err = from_err(tcp_shutdown(s->tcp, 0, 1));
+	if (err)
+		return err;
+	s->tx_shut = true;
+	wake(s->tx_waiter); /* a sender of another thread stops with -EPIPE */
+	return 0;
+}
+
+int sock_peer(struct sock *s, ip4_t *addr, uint16_t *port)
+{
+	int err = sock_check(s, SOCK_TCP);
+	if (err)
+		return err;
+	if (!s->connected)
+		return -ENOTCONN;
+	if (addr)
+		*addr = s->peer_addr;
+	if (port)
+		*port = s->peer_port;
+	return 0;
+}
+
+/* ---- UDP ------------------------------------------------------------------------------------ */
+
+static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+                        u16_t port)
+{
+	struct sock *s = arg;
+	(void)pcb;
+	if (!s || s->dgrams.len == UDP_QUEUE) {
+		pbuf_free(p); /* no room: UDP may lose datagrams, the sender is not slowed down */
+		stats.rx_dropped++;
+		return;
+	}
+	struct udp_dgram *d = &s->dgrams.q[(s->dgrams.head + s->dgrams.len++) % UDP_QUEUE];
+	d->p = p;
+	d->addr = ip4_addr_get_u32(ip_2_ip4(addr));
+	d->port = port;
+	wake(s->rx_waiter);
+}
+
+int sock_udp_bind(ip4_t addr, uint16_t port, struct sock **out)
+{
+	ip_addr_t ip = to_ip(addr);
+	if (!out || !thread_self())
+		return -EINVAL;
+	*out = NULL;
+	struct sock *s = sock_new(SOCK_UDP);
+	if (!s)
+		return -ENOMEM;
+	s->udp = udp_new();
+	if (!s->udp) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	int err = from_err(udp_bind(s->udp, &ip, port));
+	if (err) {
+		udp_remove(s->udp);
+		kfree(s);
+		return err;
+	}
+	udp_recv(s->udp, on_udp_recv, s);
+	*out = s;
+	return 0;
+}
+
+ssize_t sock_sendto(struct sock *s, const void *buf, size_t len, ip4_t addr, uint16_t port)
+{
+	int err = sock_check(s, SOCK_UDP);
+	if (err || (!buf && len))
+		return err ? err : -EINVAL;
+	if (len > UDP_MAX)
+		return -EMSGSIZE;
+	struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+	if (!p)
+		return -ENOMEM;
+	pbuf_take(p, buf, (u16_t)len);
+	ip_addr_t ip = to_ip(addr);
+	err = from_err(udp_sendto(s->udp, p, &ip, port));
+	pbuf_free(p);
+	return err ? err : (ssize_t)len;
+}
+
+ssize_t sock_recvfrom(struct sock *s, void *buf, size_t len, ip4_t *addr, uint16_t *port,
+                      uint64_t timeout_ns)
+{
+	int err = sock_check(s, SOCK_UDP);
+	if (err || (!buf && len))
+		return err ? err : -EINVAL;
+	uint64_t deadline = deadline_after(timeout_ns);
+	while (!s->dgrams.len) {
+		err = sock_wait(s, &s->rx_waiter, deadline);
+		if (err)
+			return err;
+	}
+	struct udp_dgram d = s->dgrams.q[s->dgrams.head];
+	s->dgrams.head = (s->dgrams.head + 1) % UDP_QUEUE;
+	s->dgrams.len--;
+	/* A datagram longer than buf is cut to fit; the rest is lost, as with recvfrom(2). */
+	u16_t n = (u16_t)MIN(len, d.p->tot_len);
+	pbuf_copy_partial(d.p, buf, n, 0);
+	pbuf_free(d.p);
+	if (addr)
+		*addr = d.addr;
+	if (port)
+		*port = d.port;
+	return n;
+}
+
+/* ---- closing -------------------------------------------------------------------------------- */
+
+int sock_close(struct sock *s)
+{
+	if (!s || s->core != core_id() || s->closed || !thread_self())
+		return -EINVAL;
+	switch (s->kind) {
+	case SOCK_LISTENER:
+		/* Connections nobody accepted are reset: no thread will ever serve them. */
+		while (s->acceptq.head) {
+			struct sock *c = s->acceptq.head;
+			s->acceptq.head = c->accept_next;
+			tcp_conn_drop(c, true);
+			sock_release(c);
+		}
+		s->acceptq.tail = NULL;
+		s->acceptq.len = 0;
+		tcp_arg(s->tcp, NULL);
+		tcp_close(s->tcp); /* a listener always closes; its half-open connections die */
+		s->tcp = NULL;
+		break;
+	case SOCK_TCP:
+		tcp_conn_drop(s, false);
+		break;
+	case SOCK_UDP:
+		udp_remove(s->udp);
+		s->udp = NULL;
+		while (s->dgrams.len) {
+			pbuf_free(s->dgrams.q[s->dgrams.head].p);
+			s->dgrams.head = (s->dgrams.head + 1) % UDP_QUEUE;
+			s->dgrams.len--;
+		}
+		break;
+	}
+	sock_release(s);
+	return 0;
+}
+
+/* ---- the interface and the counters --------------------------------------------------------- */
+
+ip4_t net_addr(void)
+{
+	struct netif *nif = netif_default;
+	return nif ? ip4_addr_get_u32(netif_ip4_addr(nif)) : 0;
+}
+
+int net_wait_up(uint64_t timeout_ns)
+{
+	if (!thread_self())
+		return -EINVAL;
+	uint64_t deadline = deadline_after(timeout_ns);
+	while (!net_addr()) {
+		uint64_t now = now_ns();
+		if (deadline && now >= deadline)
+			return -ETIMEDOUT;
+		sleep_ns(deadline ? MIN(WAIT_UP_STEP, deadline - now) : WAIT_UP_STEP);
+	}
+	return 0;
+}
+
+void net_stats(struct net_stats *out)
+{
+	*out = stats;
+}
+
+void net_count_rx(size_t bytes)
+{
+	stats.rx_packets++;
+	stats.rx_bytes += bytes;
+}
+
+void net_count_tx(size_t bytes)
+{
+	stats.tx_packets++;
+	stats.tx_bytes += bytes;
+}
+
+void net_count_drop(void)
+{
+	stats.rx_dropped++;
+}
+
+void net_set_queue(unsigned queue)
+{
+	stats.queue = queue;
+}

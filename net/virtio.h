@@ -1,0 +1,50 @@
+/*
+ * virtio.h - what a virtio driver needs from a transport (PCI or MMIO), as a table of
+ * functions. The boot core uses them while it sets the device up; afterwards a driver only
+ * touches its virtqueues (net/virtq.h).
+ */
+#ifndef ISLE_NET_VIRTIO_H
+#define ISLE_NET_VIRTIO_H
+
+#include "arch/x86_64/pci.h"
+#include "kernel/compiler.h"
+#include "net/virtq.h"
+
+#define VIRTIO_NO_VECTOR 0xffff
+
+struct virtio_dev;
+struct virtio_ops {
+	uint64_t (*features)(struct virtio_dev *d);
+	int (*set_features)(struct virtio_dev *d, uint64_t f); /* sets FEATURES_OK; -EIO */
+	uint16_t (*queue_max)(struct virtio_dev *d, uint16_t index);
+	/* Configures and enables queue q; `vector` is an MSI-X entry (PCI) or ignored (MMIO). */
+	int (*setup_queue)(struct virtio_dev *d, struct virtq *q, uint16_t vector);
+	void (*driver_ok)(struct virtio_dev *d);
+	void (*fail)(struct virtio_dev *d);
+};
+
+struct virtio_dev {
+	const struct virtio_ops *ops; /* [I] */
+	const char *where;            /* [I] "pci 00:01.0" or "mmio 0xfeb00e00" */
+	volatile uint8_t *device_cfg; /* [I] device-specific configuration (registers) */
+	/* PCI */
+	struct pci_dev *pci;                           /* [I] NULL for MMIO */
+	volatile struct virtio_pci_common_cfg *common; /* [I] */
+	volatile uint8_t *notify_base;                 /* [I] */
+	uint32_t notify_mult;                          /* [I] */
+	/* MMIO */
+	volatile uint8_t *mmio; /* [I] register block, NULL for PCI */
+	unsigned irq;           /* [I] interrupt line (GSI) */
+};
+
+/* Opens the device (reset, ACKNOWLEDGE, DRIVER). 0 or -ENODEV. Boot core. */
+int virtio_pci_open(struct pci_dev *pci, struct virtio_dev *d);
+/* Opens the MMIO device at `base` with interrupt line `irq` if it is of type `device_id`
+ * (1 = net). 0, or -ENODEV (nothing there, or another type). */
+int virtio_mmio_open(uint64_t base, unsigned irq, uint32_t device_id, struct virtio_dev *d);
+/* Parses "size@base:irq" as QEMU microvm puts on the command line. 0 or -EINVAL. */
+int virtio_mmio_parse(const char *desc, uint64_t *base, unsigned *irq);
+/* Acknowledges an MMIO device's interrupt (its interrupt handler calls this). */
+void virtio_mmio_ack(struct virtio_dev *d);
+
+#endif
