@@ -73,7 +73,6 @@ struct sock {
 	struct tcp_pcb *tcp;      /* [o] listener or connection pcb; NULL once lwIP has it back */
 	struct udp_pcb *udp;      /* [o] UDP pcb */
 	int err;                  /* [o] 0, or the -errno that ended the connection (sticky) */
-	bool connecting;          /* [o] sock_connect waits for the handshake */
 	bool connected;           /* [o] the handshake completed (accepted or connected) */
 	bool rx_fin;              /* [o] the peer sent FIN: nothing comes after s->rx */
 	bool tx_shut;             /* [o] we sent FIN (sock_shutdown): no more sending */
@@ -404,7 +403,7 @@ static void on_err(void *arg, err_t err)
 	s->tcp = NULL;
 	if (err == ERR_CLSD)
 		s->rx_fin = true;
-	else if (!s->err && s->connecting)
+	else if (!s->err && !s->connected) /* the handshake failed: refused, or no answer */
 		s->err = err == ERR_RST ? -ECONNREFUSED : -ETIMEDOUT;
 	else if (!s->err)
 		s->err = -ECONNRESET;
@@ -543,11 +542,9 @@ int sock_connect(ip4_t addr, uint16_t port, struct sock **out, uint64_t timeout_
 		return -ENOMEM;
 	}
 	tcp_attach(s, pcb);
-	s->connecting = true;
 	err = from_err(tcp_connect(pcb, &ip, port, on_connected));
 	while (!err && !s->err && !s->connected)
 		err = sock_wait(s, &s->tx_waiter, deadline); /* nobody else has s: never closed */
-	s->connecting = false;
 	if (!err)
 		err = s->err; /* reset right after the handshake counts as failing to connect */
 	if (err) {

@@ -59,6 +59,7 @@ struct vnet_pair {
 	void **tx_free;      /* [o] free transmit buffers */
 	unsigned tx_nfree;   /* [o] */
 	struct netif netif;  /* [o] this core's interface on this pair */
+	bool tx_unkicked;    /* [o] frames queued since the last kick */
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped; /* [o] */
 } __cacheline_aligned;
 
@@ -277,7 +278,7 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 		p->tx_dropped++;
 		return ERR_IF;
 	}
-	virtq_kick(&p->tx);
+	p->tx_unkicked = true; /* kicked once per poll: a notification is a VM exit */
 	p->tx_packets++;
 	p->tx_bytes += pb->tot_len;
 	return ERR_OK;
@@ -382,6 +383,10 @@ static bool vnet_poll(void *arg)
 			break;
 		if (did)
 			break; /* more is waiting: the scheduler calls us again soon */
+	}
+	if (p->tx_unkicked) {
+		p->tx_unkicked = false;
+		virtq_kick(&p->tx);
 	}
 	reclaim_tx(p);
 	return did;
