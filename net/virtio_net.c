@@ -265,6 +265,11 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 {
 	struct vnet_pair *p = nif->state;
 	reclaim_tx(p);
+	if (!p->tx_nfree && p->tx_unkicked) { /* the ring is full of frames not yet kicked */
+		p->tx_unkicked = false;
+		virtq_kick(&p->tx);
+		reclaim_tx(p);
+	}
 	if (pb->tot_len > BUF_SIZE - HDR_LEN || !p->tx_nfree) {
 		p->tx_dropped++;
 		return ERR_MEM; /* lwIP retransmits TCP; a dropped frame is not lost data */

@@ -164,6 +164,17 @@ static int process(struct conn *c, struct stats *st)
 				error(c, 400, "Bad Request");
 				goto done;
 			}
+		/* Header fields: a non-empty name without white space, then a colon. */
+		for (char *h = eol + 2; h < end + 2;) {
+			char *e = memmem(h, (size_t)(end + 2 - h), "\r\n", 2);
+			char *colon = memchr(h, ':', (size_t)(e - h));
+			if (!colon || colon == h || memchr(h, ' ', (size_t)(colon - h)) ||
+			    memchr(h, '\t', (size_t)(colon - h))) {
+				error(c, 400, "Bad Request");
+				goto done;
+			}
+			h = e + 2;
+		}
 		size_t vlen;
 		const char *v = header(eol + 2, end + 2, "Content-Length", &vlen);
 		size_t clen = 0;

@@ -8,7 +8,7 @@ network namespace; talks to the VM's address only, every loop bounded in count a
   head                HEAD /: 200, Content-Length, no body bytes
   malformed           three malformed requests each get 400
   bigheader           a 64 KiB header line gets 431
-  bigbody             Content-Length of 100 MB gets 413
+  bigbody             GET with a Content-Length of 100 MB gets 413
   flood N SECS        N concurrent connections (all opened, then each sends GET /, then all
                       read): prints how many got 200; fails only if the limit of SECS is hit
                       in a way that leaves the checker itself stuck (never: it is bounded)
@@ -120,7 +120,8 @@ def check_head(a):
 
 
 def check_malformed(a):
-    cases = [b"THIS IS NOT HTTP\r\n\r\n", b"GET\r\n\r\n",
+    cases = [b"GET / HTTP/1.1\r\nHost: 10.0.2.15\r\nno colon in this field\r\n\r\n",
+             b"GET\r\n\r\n",
              b"\x00\x01\x02\xff garbage \x7f\r\n\r\n"]
     got = []
     for c in cases:
@@ -139,7 +140,7 @@ def check_bigheader(a):
 
 
 def check_bigbody(a):
-    data = req("/", "POST", "Content-Length: 100000000\r\n") + b"x" * 4096
+    data = req("/", "GET", "Content-Length: 100000000\r\n") + b"x" * 4096
     rs, raw, note = exchange(a.host, a.port, data, chunk=1024)
     st = rs[0][0] if rs else (raw[:40] or note)
     print(f"100 MB body announced: {st} (want 413)")
