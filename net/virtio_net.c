@@ -38,6 +38,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
+#include "net/netstats.h"
 #include "net/stack.h"
 #include "net/virtio_net.h"
 #include "arch/x86_64/firmware.h"
@@ -60,7 +61,6 @@ struct vnet_pair {
 	unsigned tx_nfree;   /* [o] */
 	struct netif netif;  /* [o] this core's interface on this pair */
 	bool tx_unkicked;    /* [o] frames queued since the last kick */
-	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped; /* [o] */
 } __cacheline_aligned;
 
 struct vnet {
@@ -271,7 +271,7 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 		reclaim_tx(p);
 	}
 	if (pb->tot_len > BUF_SIZE - HDR_LEN || !p->tx_nfree) {
-		p->tx_dropped++;
+		net_count_drop();
 		return ERR_MEM; /* lwIP retransmits TCP; a dropped frame is not lost data */
 	}
 	uint8_t *buf = p->tx_free[--p->tx_nfree];
@@ -280,12 +280,11 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 	struct virtq_buf b = { buf, (uint32_t)(HDR_LEN + pb->tot_len), false };
 	if (virtq_add(&p->tx, &b, 1, buf) < 0) {
 		p->tx_free[p->tx_nfree++] = buf;
-		p->tx_dropped++;
+		net_count_drop();
 		return ERR_IF;
 	}
 	p->tx_unkicked = true; /* kicked once per poll: a notification is a VM exit */
-	p->tx_packets++;
-	p->tx_bytes += pb->tot_len;
+	net_count_tx(pb->tot_len);
 	return ERR_OK;
 }
 
@@ -320,13 +319,13 @@ static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len)
 {
 	struct pbuf *pb = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
 	if (!pb) {
-		p->rx_dropped++;
+		net_count_drop();
 		return;
 	}
 	pbuf_take(pb, frame, (u16_t)len);
 	if (p->netif.input(pb, &p->netif) != ERR_OK) {
 		pbuf_free(pb);
-		p->rx_dropped++;
+		net_count_drop();
 	}
 }
 
@@ -343,7 +342,7 @@ MSG_HANDLER(MSG_NET_FRAME, on_frame);
 static void receive(struct vnet_pair *p, const uint8_t *f, uint32_t len)
 {
 	if (len < 14 || len > 1514) {
-		p->rx_dropped++;
+		net_count_drop();
 		return;
 	}
 	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
@@ -357,8 +356,7 @@ static void receive(struct vnet_pair *p, const uint8_t *f, uint32_t len)
 			return;
 		}
 	}
-	p->rx_packets++;
-	p->rx_bytes += len;
+	net_count_rx(len);
 	input_frame(p, f, len);
 }
 
@@ -375,7 +373,7 @@ static bool vnet_poll(void *arg)
 			if (len >= HDR_LEN)
 				receive(p, buf + HDR_LEN, len - HDR_LEN);
 			else
-				p->rx_dropped++;
+				net_count_drop();
 			struct virtq_buf b = { buf, BUF_SIZE, true };
 			if (virtq_add(&p->rx, &b, 1, buf) < 0)
 				kfree(buf);
@@ -468,6 +466,7 @@ void vnet_attach_core(void)
 	netif_set_default(&p->netif);
 	netif_set_up(&p->netif);
 	mine = p;
+	net_set_queue(core_id());
 	if (dev.msix || dev.vd.mmio)
 		irq_register(VEC_NET, on_irq, NULL);
 	net_register_poll(vnet_poll, p);
@@ -479,18 +478,4 @@ void vnet_attach_core(void)
 			dhcp_start(&p->netif);
 		}
 	}
-}
-
-void vnet_stats(struct vnet_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->queue = mine ? core_id() : -1u;
-	if (!mine)
-		return;
-	out->rx_packets = mine->rx_packets;
-	out->tx_packets = mine->tx_packets;
-	out->rx_bytes = mine->rx_bytes;
-	out->tx_bytes = mine->tx_bytes;
-	out->rx_dropped = mine->rx_dropped + mine->rx.errors;
-	out->tx_dropped = mine->tx_dropped;
 }

@@ -7,10 +7,4 @@
 void vnet_probe(void);       /* boot core, before other cores start */
 void vnet_attach_core(void); /* every core, after its lwIP is initialised */
 
-struct vnet_stats {
-	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped;
-	unsigned queue; /* this core's queue pair, or -1u */
-};
-void vnet_stats(struct vnet_stats *out); /* this core's */
-
 #endif

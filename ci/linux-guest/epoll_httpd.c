@@ -7,8 +7,8 @@
  *
  * GET or HEAD /       a small HTML page (keep-alive; pipelined requests are answered in order)
  * GET /stats          JSON: {"cores":[{"core":0,"connections":N,"requests":N},...]}
- * anything else       404; a malformed request 400; headers over 8 KiB 431; a body over
- *                     64 KiB 413 (these three close the connection)
+ * other paths 404, other methods 405; a malformed request 400; headers over 8 KiB 431; a
+ * body over 64 KiB 413 (these three close the connection)
  *
  * Built static (gcc -static -O2 -pthread) by ci/linux-guest/build for the guest's initramfs.
  */
@@ -208,7 +208,7 @@ static int process(struct conn *c, struct stats *st)
 		size_t mlen = (size_t)(sp1 - start), tlen = (size_t)(sp2 - sp1 - 1);
 		int head = mlen == 4 && memcmp(start, "HEAD", 4) == 0;
 		int get = mlen == 3 && memcmp(start, "GET", 3) == 0;
-		if (!get && !head && !(mlen == 4 && memcmp(start, "POST", 4) == 0)) {
+		if (!get && !head) {
 			respond(c, 405, "Method Not Allowed", "text/plain", "405 Method Not Allowed\n",
 				23, 0, keep);
 		} else if (tlen == 1 || (tlen == 11 && memcmp(sp1 + 1, "/index.html", 11) == 0)) {
