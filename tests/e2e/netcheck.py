@@ -155,7 +155,7 @@ async def flood(a, n, secs):
     async def opener():
         try:
             r, w = await asyncio.wait_for(asyncio.open_connection(a.host, a.port),
-                                          max(0.1, deadline - time.monotonic()))
+                                          max(0.1, min(10, deadline - time.monotonic())))
             counts["connected"] += 1
             conns.append((r, w))
         except asyncio.TimeoutError:
