@@ -19,7 +19,9 @@ CC := gcc
 LD := ld
 OBJCOPY := objcopy
 CORES ?= 2
-APP ?= hello
+APP ?= httpd
+NET ?= user
+PORT ?= 8080
 MEM ?= 256M
 MACHINE ?= q35
 
@@ -173,10 +175,25 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 deps:
 	$(Q)ci/deps
 
-# make run [APP=hello] [CORES=2] [MACHINE=q35|pc|microvm] [MEM=256M] [ARGS="kernel args"]
+# make run [APP=httpd] [CORES=2] [NET=user|tap|none] [MACHINE=q35|pc|microvm] [MEM=256M]
+#          [ARGS="kernel args -- app args"]
+# NET=user: QEMU user networking, http://127.0.0.1:8080/ reaches the guest's port 80.
+# NET=tap:  a multiqueue tap `isle0` on the host (10.0.2.1/24; the guest is 10.0.2.15), one
+#           queue pair per core. Needs root; the tap stays until `ip link del isle0`.
 run: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
+ifeq ($(NET),tap)
+	$(Q)ip link show isle0 >/dev/null 2>&1 || { ip tuntap add dev isle0 mode tap multi_queue && \
+		ip addr add 10.0.2.1/24 dev isle0 && ip link set isle0 up; }
+	@echo "isle: $(APP) on $(CORES) cores, http://10.0.2.15/ (quit: Ctrl-A X)"
+	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) -n tap:isle0 $(BUILD)/$(APP).elf -- \
+		ip=10.0.2.15 gw=10.0.2.1 $(ARGS)
+else ifeq ($(NET),user)
+	@echo "isle: $(APP) on $(CORES) cores, http://127.0.0.1:$(PORT)/ (quit: Ctrl-A X)"
+	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) -n user -p $(PORT) $(BUILD)/$(APP).elf -- $(ARGS)
+else
 	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
+endif
 
 debug: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf

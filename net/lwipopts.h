@@ -43,6 +43,7 @@
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_LISTEN_BACKLOG 1
 #define LWIP_TCP_KEEPALIVE 1
+#define SO_REUSE 1 /* a restarted listener may bind its port again at once */
 
 #define LWIP_NETIF_LOOPBACK 1 /* 127.0.0.1 on every core, for tests without a NIC */
 #define LWIP_HAVE_LOOPIF 1

@@ -21,7 +21,15 @@
  *    that is gone.
  *  - Received TCP data waits in s->rx (pbufs linked through ->next) until sock_recv copies it
  *    out, and only then is the window opened with tcp_recved: a slow reader slows the sender
- *    down, and the queue never holds more than the receive window.
+ *    down, and the queue holds no more than the receive window (plus s->rx_credit, below).
+ *  - The real receive window (pcb->rcv_wnd) never stays at zero. lwIP 2.1 answers an empty
+ *    segment with an ACK whenever its window is zero (known upstream, e.g. esp-idf#2425), so
+ *    two of its pcbs with closed windows on one loopback interface, a client and a server on
+ *    the same core that both stopped reading for a moment, ACK each other forever inside one
+ *    netif_poll and the core never runs a thread again. When data closes the window, on_recv
+ *    opens one byte at once (s->rx_credit) and sock_recv pays it back. The announced window
+ *    stays closed (lwIP avoids silly windows), so the sender still stops; only its zero
+ *    window probes get in, a byte each.
  *  - An accepted connection gets its socket in on_accept, so data that arrives before
  *    sock_accept is kept. The listener's queue is bounded by the backlog; a connection beyond
  *    it is reset at once (the client sees -ECONNRESET rather than a connection nobody takes).
@@ -29,10 +37,6 @@
  *    ends the connection at once and wakes the waiters, which return -ECONNABORTED; the last
  *    of them frees the memory.
  */
-
-/* isle/net.h defines ssize_t as long; tell lwIP's arch.h so that it does not define its own. */
-#define SSIZE_MAX __LONG_MAX__
-#define LWIP_NO_UNISTD_H 1
 
 #include <string.h>
 #include <isle/errno.h>
@@ -46,6 +50,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "net/netstats.h"
+#include "net/stack.h"
 
 #define UDP_QUEUE 32          /* datagrams a UDP socket holds; more are dropped */
 #define UDP_MAX 65507         /* largest UDP payload over IPv4 */
@@ -85,6 +90,7 @@ struct sock {
 	struct pbuf *rx_tail;     /* [o] last pbuf of rx */
 	size_t rx_off;            /* [o] bytes of the first pbuf already read */
 	size_t rx_len;            /* [o] bytes waiting in rx (counted from rx_off) */
+	size_t rx_credit;         /* [o] bytes of rx whose window was opened early */
 	ip4_t peer_addr;          /* [o] the other end of a connection */
 	uint16_t peer_port;       /* [o] */
 	struct sock *accept_next; /* [o] next connection in the listener's accept queue */
@@ -101,6 +107,13 @@ struct sock {
 };
 
 PERCORE static struct net_stats stats = { .queue = -1u }; /* [o] this core's counters */
+
+/*
+ * Boot calls net_init_core through a weak reference, and a weak reference does not pull
+ * stack.o out of libisle_net.a. This strong one does: an image that uses sockets always gets
+ * its stacks started.
+ */
+__attribute__((used)) static void (*const socket_needs_stack)(void) = net_init_core;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -290,7 +303,7 @@ static void rx_free(struct sock *s)
 	s->rx_len = 0;
 }
 
-/* Opens the receive window by n bytes the application has taken. */
+/* Opens the receive window by n bytes. */
 static void rx_ack(struct tcp_pcb *pcb, size_t n)
 {
 	while (n) {
@@ -298,6 +311,15 @@ static void rx_ack(struct tcp_pcb *pcb, size_t n)
 		tcp_recved(pcb, k);
 		n -= k;
 	}
+}
+
+/* The application took n bytes: open the window by as much, less what was lent before. */
+static void rx_taken(struct sock *s, size_t n)
+{
+	size_t repaid = MIN(n, s->rx_credit);
+	s->rx_credit -= repaid;
+	if (s->tcp)
+		rx_ack(s->tcp, n - repaid);
 }
 
 /* ---- TCP callbacks (never block) ------------------------------------------------------------ */
@@ -345,7 +367,8 @@ static struct tcp_pcb *tcp_detach(struct sock *s)
 static err_t tcp_finish(struct sock *s)
 {
 	struct tcp_pcb *pcb = tcp_detach(s);
-	rx_ack(pcb, s->rx_len);
+	rx_ack(pcb, s->rx_len > s->rx_credit ? s->rx_len - s->rx_credit : 0);
+	s->rx_credit = 0;
 	if (tcp_close(pcb) == ERR_OK)
 		return ERR_OK;
 	tcp_abort(pcb);
@@ -364,6 +387,10 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		return ERR_OK;
 	}
 	err_t ret = ERR_OK;
+	if (pcb->rcv_wnd == 0) { /* never zero: see the top of this file */
+		tcp_recved(pcb, 1);
+		s->rx_credit++;
+	}
 	if (p) {
 		rx_append(s, p);
 	} else {
@@ -460,6 +487,7 @@ static void tcp_conn_drop(struct sock *s, bool reset)
 {
 	struct tcp_pcb *pcb = tcp_detach(s);
 	rx_free(s);
+	s->rx_credit = 0;
 	if (pcb && (reset || tcp_close(pcb) != ERR_OK))
 		tcp_abort(pcb);
 }
@@ -578,8 +606,7 @@ ssize_t sock_recv(struct sock *s, void *buf, size_t len, uint64_t timeout_ns)
 			return err;
 	}
 	size_t n = rx_take(s, buf, len);
-	if (s->tcp)
-		rx_ack(s->tcp, n);
+	rx_taken(s, n);
 	return (ssize_t)n;
 }
 

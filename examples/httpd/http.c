@@ -104,7 +104,8 @@ static long decode_segment(const char *in, size_t n, char *out)
 		if (c == '%') {
 			if (n - i < 3)
 				return -1;
-			int hi = hexval((unsigned char)in[i + 1]), lo = hexval((unsigned char)in[i + 2]);
+			int hi = hexval((unsigned char)in[i + 1]);
+			int lo = hexval((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi << 4 | lo);
@@ -348,8 +349,7 @@ long http_parse(struct http_request *req, const char *buf, size_t len)
 			break;
 		case S_TARGET:
 			if (c == ' ') {
-				status = decode_target(req, buf + req->mark,
-				                       pos - req->mark);
+				status = decode_target(req, buf + req->mark, pos - req->mark);
 				if (status)
 					return fail(req, status);
 				req->line_start = pos + 1; /* the version starts here */

@@ -36,10 +36,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_HEAD 8192    /* bytes of one request head, final CRLF CRLF included */
-#define HTTP_MAX_HEADERS 100  /* header fields in one request */
-#define HTTP_MAX_TARGET 2048  /* bytes of the request target as sent */
-#define HTTP_MAX_METHOD 16    /* a longer method is not one we serve (405) */
+#define HTTP_MAX_HEAD 8192   /* bytes of one request head, final CRLF CRLF included */
+#define HTTP_MAX_HEADERS 100 /* header fields in one request */
+#define HTTP_MAX_TARGET 2048 /* bytes of the request target as sent */
+#define HTTP_MAX_METHOD 16   /* a longer method is not one we serve (405) */
 
 enum http_method {
 	HTTP_GET = 1,
@@ -61,19 +61,19 @@ struct http_request {
 	                                   segments, no "//", no NUL or control characters */
 
 	/* parser state */
-	size_t pos;          /* bytes of the buffer already looked at */
-	size_t line_start;   /* offset of the line being read */
-	size_t mark;         /* offset of the request target; in a field line, of its colon */
-	int state;           /* where in the head pos is (http.c) */
-	int status;          /* the error found (400...), sticky; 0 while none */
-	size_t consumed;     /* the head's length, once complete */
-	unsigned nhost;      /* Host fields seen */
-	bool conn_close;     /* a Connection field said "close" */
-	bool conn_keep;      /* a Connection field said "keep-alive" */
-	bool has_length;     /* a Content-Length field was seen */
-	bool has_te;         /* a Transfer-Encoding field was seen */
-	bool te_chunked;     /* the last transfer coding seen is chunked */
-	uint64_t length;     /* the Content-Length value (saturated) */
+	size_t pos;        /* bytes of the buffer already looked at */
+	size_t line_start; /* offset of the line being read */
+	size_t mark;       /* offset of the request target; in a field line, of its colon */
+	int state;         /* where in the head pos is (http.c) */
+	int status;        /* the error found (400...), sticky; 0 while none */
+	size_t consumed;   /* the head's length, once complete */
+	unsigned nhost;    /* Host fields seen */
+	bool conn_close;   /* a Connection field said "close" */
+	bool conn_keep;    /* a Connection field said "keep-alive" */
+	bool has_length;   /* a Content-Length field was seen */
+	bool has_te;       /* a Transfer-Encoding field was seen */
+	bool te_chunked;   /* the last transfer coding seen is chunked */
+	uint64_t length;   /* the Content-Length value (saturated) */
 };
 
 /* Makes req ready for a new request. */

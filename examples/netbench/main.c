@@ -28,9 +28,9 @@ struct pair {
 };
 
 struct core_result {
-	uint64_t bytes;   /* received by the servers */
-	uint64_t ns;      /* measured time */
-	unsigned conns;   /* connections that came up */
+	uint64_t bytes; /* received by the servers */
+	uint64_t ns;    /* measured time */
+	unsigned conns; /* connections that came up */
 } __attribute__((aligned(64)));
 
 static struct core_result results[64];
@@ -131,7 +131,8 @@ int main(void)
 	for (unsigned c = 0; c < n; c++) {
 		uint64_t mbps = results[c].bytes * 8 * 1000 / (results[c].ns ? results[c].ns : 1);
 		total += mbps;
-		printf("netbench: core %u: %u connections, %lu Mbit/s\n", c, results[c].conns, mbps);
+		printf("netbench: core %u: %u connections, %lu Mbit/s\n", c, results[c].conns,
+		       mbps);
 	}
 	printf("netbench: total %lu Mbit/s on %u cores (%lu per core)\n", total, n, total / n);
 	return 0;

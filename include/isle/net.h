@@ -28,8 +28,7 @@ struct sock;
 
 /* IPv4 address in network byte order, e.g. SOCK_IP(10, 0, 0, 2). */
 typedef uint32_t ip4_t;
-#define SOCK_IP(a, b, c, d)                                                                   \
-	((ip4_t)(a) | (ip4_t)(b) << 8 | (ip4_t)(c) << 16 | (ip4_t)(d) << 24)
+#define SOCK_IP(a, b, c, d) ((ip4_t)(a) | (ip4_t)(b) << 8 | (ip4_t)(c) << 16 | (ip4_t)(d) << 24)
 #define SOCK_ANY 0
 
 /* TCP */
@@ -57,10 +56,10 @@ int net_wait_up(uint64_t timeout_ns);
 struct net_stats {
 	uint64_t rx_packets, tx_packets;
 	uint64_t rx_bytes, tx_bytes;
-	uint64_t rx_dropped;     /* malformed frames, no buffer, device errors */
-	uint64_t tcp_accepted;   /* connections accepted on this core */
-	uint64_t tcp_active;     /* connections open now */
-	unsigned queue;          /* this core's NIC queue pair, or -1u: none */
+	uint64_t rx_dropped;   /* malformed frames, no buffer, device errors */
+	uint64_t tcp_accepted; /* connections accepted on this core */
+	uint64_t tcp_active;   /* connections open now */
+	unsigned queue;        /* this core's NIC queue pair, or -1u: none */
 };
 void net_stats(struct net_stats *out);
 

@@ -150,6 +150,7 @@ def check_bigbody(a):
 async def flood(a, n, secs):
     counts = {"connected": 0, "ok": 0, "refused": 0, "timeout": 0, "error": 0, "other": 0}
     conns = []
+    other = {}
     deadline = time.monotonic() + secs
 
     async def opener():
@@ -177,7 +178,10 @@ async def flood(a, n, secs):
             await w.drain()
             data = await asyncio.wait_for(r.read(), max(0.1, deadline - time.monotonic()))
             rs, _ = parse_responses(data)
-            counts["ok" if rs and rs[0][0] == 200 else "other"] += 1
+            st = rs[0][0] if rs else None
+            counts["ok" if st == 200 else "other"] += 1
+            if st != 200:
+                other[st or "no response"] = other.get(st or "no response", 0) + 1
         except asyncio.TimeoutError:
             counts["timeout"] += 1
         except OSError:
@@ -186,6 +190,7 @@ async def flood(a, n, secs):
             w.close()
 
     await asyncio.gather(*(use(r, w) for r, w in conns))
+    counts["other"] = ", ".join(f"{v} {k}" for k, v in other.items()) or "0"
     return open_at_once, counts
 
 
@@ -201,7 +206,7 @@ def check_flood(a):
         return True  # bounded; whether the server survived is checked afterwards
     print(f"{n} concurrent connections: {open_at_once} open at once, {c['ok']} answered 200, "
           f"{c['refused']} refused, {c['timeout']} timed out, {c['error']} errors, "
-          f"{c['other']} other, {time.monotonic() - t0:.1f}s")
+          f"other answers: {c['other']}; {time.monotonic() - t0:.1f}s")
     return True
 
 

@@ -17,12 +17,12 @@
 
 #include "http.h"
 
-#define ASSERT(c)                                                                  \
-	do {                                                                       \
-		if (!(c)) {                                                        \
+#define ASSERT(c)                                                                           \
+	do {                                                                                \
+		if (!(c)) {                                                                 \
 			__builtin_printf("assertion failed: %s (line %d)\n", #c, __LINE__); \
-			abort();                                                   \
-		}                                                                  \
+			abort();                                                            \
+		}                                                                           \
 	} while (0)
 
 static uint32_t rng;

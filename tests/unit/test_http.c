@@ -427,8 +427,9 @@ TEST(status_413_and_bodies)
 	      0);
 	CHECK(parse("GET / HTTP/1.1\r\n" HOST "Content-Length:  0 \t\r\n\r\n") > 0);
 	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Content-Length: 1\r\n\r\n"), 413);
-	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Content-Length: 18446744073709551615\r\n\r\n"),
-	         413);
+	CHECK_EQ(
+	        status_of("GET / HTTP/1.1\r\n" HOST "Content-Length: 18446744073709551615\r\n\r\n"),
+	        413);
 	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST
 	                   "Content-Length: 99999999999999999999999999999\r\n\r\n"),
 	         413);
@@ -456,7 +457,8 @@ TEST(status_413_and_bodies)
 	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Content-Length: 0x10\r\n\r\n"), 400);
 	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Content-Length:\r\n\r\n"), 400);
 	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Content-Length: 0, 0\r\n\r\n"), 400);
-	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Content-Length: 0\r\nContent-Length: 1\r\n\r\n"),
+	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST
+	                   "Content-Length: 0\r\nContent-Length: 1\r\n\r\n"),
 	         400);
 	/* transfer codings we cannot frame */
 	CHECK_EQ(status_of("GET / HTTP/1.1\r\n" HOST "Transfer-Encoding: gzip\r\n\r\n"), 400);
@@ -670,10 +672,35 @@ TEST(format_error)
 TEST(random_heads)
 {
 	static const char *const pieces[] = {
-		"GET",  "HEAD", " ",     "/",    "/..",   "%2e", "%",      "HTTP/1.1", "HTTP/1.0",
-		"\r\n", "\r",   "\n",    "Host", ":",     "a",   "Connection", "close", "keep-alive",
-		",",    "0",    "1",     "Content-Length", "Transfer-Encoding", "chunked", "?",
-		"\t",   "\x80", "\x00", "http://h",
+		"GET",
+		"HEAD",
+		" ",
+		"/",
+		"/..",
+		"%2e",
+		"%",
+		"HTTP/1.1",
+		"HTTP/1.0",
+		"\r\n",
+		"\r",
+		"\n",
+		"Host",
+		":",
+		"a",
+		"Connection",
+		"close",
+		"keep-alive",
+		",",
+		"0",
+		"1",
+		"Content-Length",
+		"Transfer-Encoding",
+		"chunked",
+		"?",
+		"\t",
+		"\x80",
+		"\x00",
+		"http://h",
 	};
 	unsigned seed = 12345;
 	char text[512];

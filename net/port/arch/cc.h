@@ -27,6 +27,11 @@
 
 #define BYTE_ORDER LITTLE_ENDIAN
 
+/* ssize_t as isle's headers define it (isle/net.h), not lwIP's own `int`. */
+typedef long ssize_t;
+#define SSIZE_MAX __LONG_MAX__
+#define LWIP_NO_UNISTD_H 1
+
 void lwip_port_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void lwip_port_assert(const char *msg, const char *file, int line);
 #define LWIP_PLATFORM_DIAG(x)     \
