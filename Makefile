@@ -171,7 +171,7 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug test lint bench-boot bench-msg bench-net-internal
+.PHONY: deps run debug test lint bench-boot bench-msg bench-net-internal bench-net
 deps:
 	$(Q)ci/deps
 
@@ -207,12 +207,20 @@ lint:
 
 # make test: everything, from a clean checkout (installs what it needs).
 test: deps
-	$(Q)$(MAKE) --no-print-directory -j2 all guest-tests unit
+	$(Q)$(MAKE) --no-print-directory -j2 all guest-tests unit fuzz
 	$(Q)tests/run $(TESTFLAGS)
 
 bench-boot: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all $(BUILD)/floor.elf $(BUILD)/test-idle.elf
 	$(Q)ci/bench-boot
+
+# wrk against examples/httpd and against a Linux guest (same QEMU, same vCPUs, multiqueue tap),
+# 1/2/4 cores: markdown table and build/bench-net.png.
+bench-net: deps
+	$(Q)ci/deps bench
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/httpd.elf
+	$(Q)ci/linux-guest/build
+	$(Q)ci/bench-net
 
 # How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench).
 bench-net-internal: deps

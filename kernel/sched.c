@@ -224,12 +224,17 @@ struct thread *thread_create(unsigned core, thread_fn fn, void *arg)
 	return thread_create_stack(core, fn, arg, 0);
 }
 
-int thread_spawn(unsigned core, thread_fn fn, void *arg)
+int thread_spawn_stack(unsigned core, thread_fn fn, void *arg, size_t stack)
 {
 	if (core >= ncores || !fn)
 		return -EINVAL;
 	bool wait = S.current != NULL || core == core_id();
-	return create(core, fn, arg, 0, true, wait) ? 0 : -ENOMEM;
+	return create(core, fn, arg, stack, true, wait) ? 0 : -ENOMEM;
+}
+
+int thread_spawn(unsigned core, thread_fn fn, void *arg)
+{
+	return thread_spawn_stack(core, fn, arg, 0);
 }
 
 /* ---- running, blocking, ending ---------------------------------------------------------------- */

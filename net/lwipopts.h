@@ -18,9 +18,9 @@
 #define MEM_ALIGNMENT 8
 #define MEM_SIZE (512 * 1024) /* lwIP heap, per core */
 #define MEMP_NUM_PBUF 128
-#define MEMP_NUM_TCP_PCB 256
+#define MEMP_NUM_TCP_PCB 1024 /* connections per core */
 #define MEMP_NUM_TCP_PCB_LISTEN 16
-#define MEMP_NUM_TCP_SEG 512
+#define MEMP_NUM_TCP_SEG 2048
 #define MEMP_NUM_UDP_PCB 8
 #define PBUF_POOL_SIZE 512
 #define PBUF_POOL_BUFSIZE 1536

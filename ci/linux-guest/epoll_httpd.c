@@ -29,16 +29,16 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
-#define IN_SIZE 8192      /* request headers larger than this get 431 */
-#define OUT_SIZE 65536    /* pending response bytes per connection */
-#define MAX_BODY 65536    /* request bodies larger than this get 413 */
+#define IN_SIZE 8192   /* request headers larger than this get 431 */
+#define OUT_SIZE 65536 /* pending response bytes per connection */
+#define MAX_BODY 65536 /* request bodies larger than this get 413 */
 #define MAX_EVENTS 256
 
 static const char PAGE[] = "<!DOCTYPE html>\n"
-			   "<html><head><title>isle</title></head>\n"
-			   "<body><h1>Hello from isle</h1>\n"
-			   "<p>A shared-nothing multicore unikernel. This page is served by one "
-			   "of its cores.</p></body></html>\n";
+                           "<html><head><title>isle</title></head>\n"
+                           "<body><h1>Hello from isle</h1>\n"
+                           "<p>A shared-nothing multicore unikernel. This page is served by one "
+                           "of its cores.</p></body></html>\n";
 
 struct stats {
 	unsigned long connections, requests;
@@ -52,10 +52,10 @@ static int port = 80;
 struct conn {
 	int fd;
 	size_t in_len;
-	size_t skip;     /* body bytes of the current request still to discard */
+	size_t skip; /* body bytes of the current request still to discard */
 	size_t out_len, out_off;
-	int closing;     /* close once the output is flushed */
-	int draining;    /* output shut down: discard input until the peer closes */
+	int closing;  /* close once the output is flushed */
+	int draining; /* output shut down: discard input until the peer closes */
 	size_t drained;
 	char in[IN_SIZE];
 	char out[OUT_SIZE];
@@ -72,13 +72,13 @@ static void out_add(struct conn *c, const char *p, size_t n)
 }
 
 static void respond(struct conn *c, int status, const char *reason, const char *type,
-		    const char *body, size_t blen, int head, int keep)
+                    const char *body, size_t blen, int head, int keep)
 {
 	char hdr[256];
 	int n = snprintf(hdr, sizeof hdr,
-			 "HTTP/1.1 %d %s\r\nServer: linux-epoll\r\nContent-Type: %s\r\n"
-			 "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
-			 status, reason, type, blen, keep ? "keep-alive" : "close");
+	                 "HTTP/1.1 %d %s\r\nServer: linux-epoll\r\nContent-Type: %s\r\n"
+	                 "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+	                 status, reason, type, blen, keep ? "keep-alive" : "close");
 	out_add(c, hdr, (size_t)n);
 	if (!head)
 		out_add(c, body, blen);
@@ -99,10 +99,10 @@ static void send_stats(struct conn *c, int head, int keep)
 	size_t n = (size_t)snprintf(body, sizeof body, "{\"cores\":[");
 	for (int i = 0; i < nthreads; i++)
 		n += (size_t)snprintf(body + n, sizeof body - n,
-				      "%s{\"core\":%d,\"connections\":%lu,\"requests\":%lu}",
-				      i ? "," : "", i,
-				      __atomic_load_n(&stats[i].connections, __ATOMIC_RELAXED),
-				      __atomic_load_n(&stats[i].requests, __ATOMIC_RELAXED));
+		                      "%s{\"core\":%d,\"connections\":%lu,\"requests\":%lu}",
+		                      i ? "," : "", i,
+		                      __atomic_load_n(&stats[i].connections, __ATOMIC_RELAXED),
+		                      __atomic_load_n(&stats[i].requests, __ATOMIC_RELAXED));
 	n += (size_t)snprintf(body + n, sizeof body - n, "]}\n");
 	respond(c, 200, "OK", "application/json", body, n, head, keep);
 }
@@ -209,14 +209,15 @@ static int process(struct conn *c, struct stats *st)
 		int head = mlen == 4 && memcmp(start, "HEAD", 4) == 0;
 		int get = mlen == 3 && memcmp(start, "GET", 3) == 0;
 		if (!get && !head) {
-			respond(c, 405, "Method Not Allowed", "text/plain", "405 Method Not Allowed\n",
-				23, 0, keep);
+			respond(c, 405, "Method Not Allowed", "text/plain",
+			        "405 Method Not Allowed\n", 23, 0, keep);
 		} else if (tlen == 1 || (tlen == 11 && memcmp(sp1 + 1, "/index.html", 11) == 0)) {
 			respond(c, 200, "OK", "text/html", PAGE, sizeof PAGE - 1, head, keep);
 		} else if (tlen == 6 && memcmp(sp1 + 1, "/stats", 6) == 0) {
 			send_stats(c, head, keep);
 		} else {
-			respond(c, 404, "Not Found", "text/plain", "404 Not Found\n", 14, head, keep);
+			respond(c, 404, "Not Found", "text/plain", "404 Not Found\n", 14, head,
+			        keep);
 		}
 		pos += hlen;
 		c->skip = clen;
@@ -259,13 +260,13 @@ static void *worker(void *arg)
 	int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(ls, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	if (bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4096) < 0) {
 		perror("epoll_httpd: bind/listen");
 		exit(1);
 	}
 	int ep = epoll_create1(0);
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
 	struct epoll_event evs[MAX_EVENTS];
 	for (;;) {
@@ -283,8 +284,8 @@ static void *worker(void *arg)
 					nc->fd = fd;
 					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 					st->connections++;
-					struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP,
-								.data.ptr = nc};
+					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
+						                 .data.ptr = nc };
 					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 				}
 				continue;
@@ -303,7 +304,8 @@ static void *worker(void *arg)
 			}
 			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 				for (;;) {
-					ssize_t r = recv(c->fd, c->in + c->in_len, IN_SIZE - c->in_len, 0);
+					ssize_t r = recv(c->fd, c->in + c->in_len,
+					                 IN_SIZE - c->in_len, 0);
 					if (r > 0) {
 						c->in_len += (size_t)r;
 						if (process(c, st) < 0) {
@@ -328,12 +330,13 @@ static void *worker(void *arg)
 				else if (f == 1 && c->closing) {
 					shutdown(c->fd, SHUT_WR);
 					c->draining = 1;
-					struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
+						                 .data.ptr = c };
 					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
 				} else {
-					struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP |
-									  (f == 0 ? EPOLLOUT : 0),
-								.data.ptr = c};
+					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP |
+						                           (f == 0 ? EPOLLOUT : 0),
+						                 .data.ptr = c };
 					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
 				}
 			}

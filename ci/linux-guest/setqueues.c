@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	strncpy(ifr.ifr_name, argv[1], IFNAMSIZ - 1);

@@ -15,10 +15,11 @@
 #include <isle/net.h>
 
 #define HTTPD_MAX_CORES 64
-/* Open connections per core; more are answered 503 and closed. Below lwIP's 256 TCP PCBs per
+/* Open connections per core; more are answered 503 and closed. Below lwIP's 1024 TCP PCBs per
  * core (net/lwipopts.h), so that a connection past the limit is still accepted and told so,
  * instead of having its SYN dropped because the stack itself is full. */
-#define HTTPD_MAX_CONNS 240
+#define HTTPD_MAX_CONNS 1000
+#define HTTPD_STACK (16 * 1024)            /* per connection thread; its buffers are on the heap */
 #define HTTPD_IDLE_NS (30 * 1000000000ull) /* a request head must arrive within this */
 #define HTTPD_SEND_NS (30 * 1000000000ull) /* a response must be taken within this */
 /* When closing (after an error or a last response), what the client still sends is read and

@@ -58,7 +58,7 @@ static int accept_thread(void *arg)
 			continue;
 		}
 		h->counter.open++; /* the connection's thread counts it out */
-		if (thread_spawn(core_id(), conn_thread, s) < 0) {
+		if (thread_spawn_stack(core_id(), conn_thread, s, HTTPD_STACK) < 0) {
 			h->counter.open--;
 			conn_refuse(s);
 		}

@@ -27,6 +27,7 @@ struct thread *thread_create_stack(unsigned core, thread_fn fn, void *arg, size_
 /* A detached thread: its resources go away when it ends. 0 or -ENOMEM/-EINVAL. From a thread
  * this waits for the remote core's answer; from a message handler it sends the request and returns at once. */
 int thread_spawn(unsigned core, thread_fn fn, void *arg);
+int thread_spawn_stack(unsigned core, thread_fn fn, void *arg, size_t stack);
 /* Waits for t to end and returns its exit value in *ret (may be NULL); t is gone afterwards.
  * 0, -EDEADLK (joining oneself) or -EINVAL. Any core may join any joinable thread, once. */
 int thread_join(struct thread *t, int *ret);
