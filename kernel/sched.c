@@ -433,13 +433,15 @@ static bool work_waiting(void)
 static void idle(void)
 {
 	for (uint64_t end = now_ns() + IDLE_POLL_NS; now_ns() < end;) {
+		irq_seen_clear(); /* an interrupt from here on is seen below */
 		if (work_waiting())
 			return;
 		cpu_pause();
 	}
 	irq_disable();
 	msg_set_idle(true);
-	if (!S.head && !msg_pending()) {
+	/* A device interrupt whose data the last look missed set irq_seen: don't halt then. */
+	if (!S.head && !msg_pending() && !irq_seen_since_clear()) {
 		struct timer *first = timerq_first(&S.timers);
 		uint64_t t0 = now_ns();
 		if (!first || first->deadline > t0) {

@@ -25,6 +25,12 @@ void arch_stack_unmap(uintptr_t top, size_t len);
 /* Which core's stack area holds va, or -1. */
 int arch_stack_owner(uintptr_t va);
 
+/* An interrupt (device, timer, doorbell) arrived on this core since irq_seen_clear(): the idle
+ * path checks it with interrupts off, so an interrupt that came after its last look for work
+ * (and whose handler therefore woke nothing) does not leave the core halted. */
+bool irq_seen_since_clear(void);
+void irq_seen_clear(void);
+
 void arch_doorbell(unsigned core);         /* IPI that wakes an idle core */
 void arch_timer_arm(uint64_t deadline_ns); /* one-shot at boot-relative time; 0 disarms */
 uint64_t arch_now_ns(void);                /* ns since boot */

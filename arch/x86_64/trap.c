@@ -59,6 +59,21 @@ struct irq_slot {
 	void *arg;         /* [o] */
 };
 PERCORE static struct irq_slot irqs[256];
+/* Set by every interrupt on this core, cleared by the scheduler before it looks for work: tells
+ * the idle path that an interrupt came after its last look (see sched.c idle()). Written by
+ * interrupt handlers and read by the same core's thread context only: atomic loads/stores so
+ * the compiler neither caches nor tears it; no cross-core ordering is involved. */
+PERCORE static bool irq_seen;
+
+bool irq_seen_since_clear(void)
+{
+	return __atomic_load_n(&irq_seen, __ATOMIC_RELAXED);
+}
+
+void irq_seen_clear(void)
+{
+	__atomic_store_n(&irq_seen, false, __ATOMIC_RELAXED);
+}
 
 int irq_register(unsigned vector, irq_handler_fn fn, void *arg)
 {
@@ -133,6 +148,7 @@ void trap_dispatch(struct trap_frame *f)
 		exception(f);
 	if (v == VEC_SPURIOUS)
 		return;
+	__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED);
 	if (irqs[v].fn)
 		irqs[v].fn(v, irqs[v].arg);
 	apic_eoi();
