@@ -61,6 +61,7 @@ struct sched {
 	struct thread *head, *tail; /* [o] run queue, FIFO */
 	struct timerq timers;       /* [o] */
 	uint16_t *free_slots;       /* [o] stack slots given back */
+	uint8_t *slot_pages;        /* [o] pages mapped at the top of each slot (kept for life) */
 	unsigned nfree_slots;       /* [o] */
 	unsigned next_slot;         /* [o] slots never used start here */
 	uint64_t start_ns;          /* [o] when this core started scheduling */
@@ -98,7 +99,8 @@ void sched_init_core(void)
 {
 	timerq_init(&S.timers);
 	S.free_slots = kmalloc(sizeof(uint16_t) * arch_stack_slots());
-	if (!S.free_slots)
+	S.slot_pages = kzalloc(arch_stack_slots());
+	if (!S.free_slots || !S.slot_pages)
 		boot_fail("core %u: no memory for the scheduler", core_id());
 	S.start_ns = now_ns();
 }
@@ -137,13 +139,23 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 		slot = S.next_slot++;
 	else
 		return NULL;
+	/*
+	 * A slot keeps its pages once mapped: a thread that ends leaves them for the next one.
+	 * Unmapping would let another core that read this stack through a pointer (a request
+	 * record sent in a message) keep a stale TLB entry for it, and read freed memory later
+	 * through the same address. Only the part below what is mapped is ever newly mapped, and
+	 * translations that were never present are not cached.
+	 */
 	struct thread *t = kzalloc(sizeof(*t));
 	uintptr_t top = arch_stack_slot(core_id(), slot) + STACK_SLOT_SIZE;
-	if (!t || arch_stack_map(top, stack) < 0) {
+	size_t mapped = (size_t)S.slot_pages[slot] * 4096;
+	if (!t || (stack > mapped && arch_stack_map(top - mapped, stack - mapped) < 0)) {
 		kfree(t);
 		S.free_slots[S.nfree_slots++] = (uint16_t)slot;
 		return NULL;
 	}
+	if (stack > mapped)
+		S.slot_pages[slot] = (uint8_t)(stack / 4096);
 	t->core = core_id();
 	t->slot = slot;
 	t->stack_len = stack;
@@ -289,8 +301,7 @@ static void send_joined(struct thread *t)
 /* The scheduler loop runs this after switching away from a thread that ended. */
 static void reap(struct thread *t)
 {
-	arch_stack_unmap(arch_stack_slot(core_id(), t->slot) + STACK_SLOT_SIZE, t->stack_len);
-	S.free_slots[S.nfree_slots++] = (uint16_t)t->slot;
+	S.free_slots[S.nfree_slots++] = (uint16_t)t->slot; /* its pages stay mapped for reuse */
 	S.stats.threads_exited++;
 	S.stats.threads_live--;
 	if (t->detached) {

@@ -9,7 +9,8 @@
  *                rodata R, data RW, 4 KiB pages), [511] -> the core's own window directory.
  * Shared tables are written by the boot core before other cores start and never again, so no
  * core ever invalidates another core's TLB. Stack pages are mapped and unmapped only by the
- * core that owns them; see arch_stack_unmap for what that implies.
+ * core that owns them, and a slot keeps its pages for life (sched.c): a mapping that other cores
+ * may have cached never changes, so no core ever has to invalidate another core's TLB.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -190,9 +191,8 @@ void arch_stack_unmap(uintptr_t top, size_t len)
 			continue;
 		void *page = (void *)(uintptr_t)(*pte & PTE_ADDR);
 		*pte = 0;
-		/* Only this core ever used this mapping for the thread's life, except for other
-		 * cores that dereferenced pointers into the stack; using such a pointer after the
-		 * thread exited is a use-after-free, as with any freed memory. */
+		/* Only for pages just mapped by a failed arch_stack_map: no other core can have
+		 * used them yet. */
 		invlpg((void *)va);
 		page_free(page, 0);
 	}

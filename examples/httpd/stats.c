@@ -30,6 +30,7 @@ struct stats_snapshot {
 	struct httpd_counters httpd; /* httpd's counters */
 	struct sched_stats sched;    /* the scheduler's (busy_ns, idle_ns...) */
 	struct net_stats net;        /* the TCP/IP stack's */
+	struct mem_stats mem;        /* the core's heap and pages */
 };
 
 /*
@@ -54,6 +55,7 @@ static struct stats_snapshot *snapshot_take(struct stats_request *req)
 	s->core = core_id();
 	s->httpd = httpd_here()->counter;
 	sched_stats(&s->sched);
+	mem_stats(&s->mem);
 	net_stats(&s->net);
 	return s;
 }
@@ -154,6 +156,8 @@ static void format(struct text *t, struct stats_request *req, unsigned ncores)
 		}
 		put_counters(t, &s->httpd, s->sched.busy_ns, s->sched.idle_ns);
 		put(t, ",\"threads_live\":%lu,", s->sched.threads_live);
+		put(t, "\"heap_bytes\":%zu,\"heap_blocks\":%zu,\"free_pages\":%zu,",
+		    s->mem.heap_bytes, s->mem.heap_blocks, s->mem.free_pages);
 		put_net(t, &s->net, true);
 		put(t, "}");
 		sum.accepted += s->httpd.accepted;

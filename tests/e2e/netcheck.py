@@ -393,6 +393,46 @@ def check_statsok(a):
     return obj is not None
 
 
+def heap_of(obj):
+    return [(c.get("heap_blocks"), c.get("heap_bytes")) for c in obj.get("cores", [])]
+
+
+def open_of(obj):
+    return [c.get("open") for c in obj.get("cores", [])]
+
+
+def check_memsave(a):
+    """Saves every core's heap use (from /stats) in the file a.args[0]."""
+    obj, err = get_stats(a)
+    if obj is None:
+        print(err)
+        return False
+    with open(a.args[0], "w") as f:
+        json.dump(heap_of(obj), f)
+    print(f"per-core heap (blocks, bytes): {heap_of(obj)}")
+    return True
+
+
+def check_memsame(a):
+    """Every core's heap use is back to what check_memsave saved (retrying for a while, since
+    closing connections and remote frees take a moment)."""
+    with open(a.args[0]) as f:
+        want = [tuple(x) for x in json.load(f)]
+    deadline = time.time() + float(a.args[1] if len(a.args) > 1 else 20)
+    got = None
+    while time.time() < deadline:
+        obj, err = get_stats(a)
+        if obj is not None:
+            got = heap_of(obj)
+            if got == want:
+                print(f"per-core heap back to baseline: {got}")
+                return True
+        time.sleep(1)
+    print(f"per-core heap (blocks, bytes) {got}, baseline {want}; open connections "
+          f"{open_of(obj) if obj else '?'}")
+    return False
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="10.0.2.15")
