@@ -16,6 +16,7 @@
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
+#include "kernel/sched.h"
 
 #define FREE_BATCH 7
 
@@ -167,6 +168,7 @@ void mem_stats(struct mem_stats *out)
 		.heap_bytes = hs.bytes_in_use,
 		.heap_blocks = hs.blocks_in_use,
 		.free_pages = kmem_free_pages(&self_mem->km),
+		.stack_pages = sched_stack_pages(),
 		.total_pages = kmem_total_pages(&self_mem->km),
 		.allocs = hs.allocs,
 		.frees = hs.frees,

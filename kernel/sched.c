@@ -62,6 +62,7 @@ struct sched {
 	struct timerq timers;       /* [o] */
 	uint16_t *free_slots;       /* [o] stack slots given back */
 	uint8_t *slot_pages;        /* [o] pages mapped at the top of each slot (kept for life) */
+	size_t stack_pages;         /* [o] sum of slot_pages */
 	unsigned nfree_slots;       /* [o] */
 	unsigned next_slot;         /* [o] slots never used start here */
 	uint64_t start_ns;          /* [o] when this core started scheduling */
@@ -154,8 +155,10 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 		S.free_slots[S.nfree_slots++] = (uint16_t)slot;
 		return NULL;
 	}
-	if (stack > mapped)
+	if (stack > mapped) {
+		S.stack_pages += stack / 4096 - S.slot_pages[slot];
 		S.slot_pages[slot] = (uint8_t)(stack / 4096);
+	}
 	t->core = core_id();
 	t->slot = slot;
 	t->stack_len = stack;
@@ -428,6 +431,11 @@ static bool run_timers(void)
  * arrives meanwhile costs no doorbell interrupt and no wake-up (both are slow, above all
  * under emulation). An idle core still halts within this time. */
 #define IDLE_POLL_NS 30000
+
+size_t sched_stack_pages(void)
+{
+	return S.stack_pages;
+}
 
 void sched_set_poll(bool (*poll)(void))
 {

@@ -13,6 +13,8 @@ __noreturn void sched_run(void);
 /* The calling core's poll function (the network stack): run on every turn of the scheduler
  * loop and while polling before a halt; returns true if it did anything. */
 void sched_set_poll(bool (*poll)(void));
+/* Pages this core holds for thread stacks (in use, or kept by free slots for reuse). */
+size_t sched_stack_pages(void);
 
 /* Per-core timers (fn runs in scheduler context when the deadline passes). */
 void timer_add(struct timer *t);
