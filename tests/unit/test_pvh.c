@@ -6,6 +6,7 @@
  * AddressSanitizer reports any read past a range the parser mapped, not only past the buffer.
  */
 #include "tests/unit/test.h"
+#include "tests/unit/fakemem.h"
 
 #include <isle/errno.h>
 
@@ -13,51 +14,8 @@
 
 /* ---- fake physical memory ---------------------------------------------------------------- */
 
-struct copy {
-	struct copy *next; /* older copies */
-	uint8_t data[];    /* exactly the mapped bytes */
-};
-
-static uint8_t *mem;        /* the fake physical memory */
-static size_t mem_size;     /* its size; addresses at or above are not accessible */
-static struct copy *copies; /* every range handed out by fake_map since the last release */
 static char err[256];       /* message from the last parse */
 static struct boot_info bi; /* result of the last parse (too big for the stack of a test) */
-
-static const void *fake_map(uint64_t phys, size_t len, void *ctx)
-{
-	struct copy *c;
-
-	(void)ctx;
-	if (phys > mem_size || len > mem_size - phys)
-		return NULL;
-	c = malloc(sizeof(*c) + (len ? len : 1));
-	if (c == NULL)
-		abort();
-	memcpy(c->data, mem + phys, len);
-	c->next = copies;
-	copies = c;
-	return c->data;
-}
-
-static void fake_release(void)
-{
-	while (copies != NULL) {
-		struct copy *c = copies;
-
-		copies = c->next;
-		free(c);
-	}
-}
-
-static void mem_new(size_t size)
-{
-	free(mem);
-	mem = calloc(1, size);
-	if (mem == NULL)
-		abort();
-	mem_size = size;
-}
 
 #define SI_AT 0x100      /* start info */
 #define MMAP_AT 0x200    /* memory map, room for 320 entries */
