@@ -73,10 +73,13 @@ $(BUILD)/uapi/linux:
 	$(Q)ln -sfn /usr/include/asm-generic $(BUILD)/uapi/asm-generic
 LWIP_CFLAGS := $(KERNEL_CFLAGS) $(LWIP_INC)
 
-$(LWIP)/core/tcp.c:
-	$(Q)net/fetch-lwip
-$(LWIP_OBJS): | $(LWIP)/core/tcp.c
-$(BUILD)/lwip/%.o: $(LWIP)/%.c net/lwipopts.h net/port/arch/cc.h
+# The sources exist only after the fetch: every target that needs them waits for the stamp, and
+# the object rule is a static pattern rule so that make plans it before the files are there.
+LWIP_STAMP := third_party/lwip/.fetched
+$(LWIP_STAMP):
+	$(Q)net/fetch-lwip && touch $@
+$(addprefix $(LWIP)/,$(LWIP_SRCS)): $(LWIP_STAMP)
+$(LWIP_OBJS): $(BUILD)/lwip/%.o: $(LWIP)/%.c net/lwipopts.h net/port/arch/cc.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(LWIP_CFLAGS) -c -o $@ $<
@@ -86,7 +89,7 @@ $(BUILD)/net/liblwip_percore.a: $(LWIP_OBJS)
 $(BUILD)/net/libisle_net.a: $(addprefix $(BUILD)/net/,$(NET_OBJS))
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(BUILD)/net/%.o: net/%.c | $(LWIP)/core/tcp.c $(BUILD)/uapi/linux
+$(BUILD)/net/%.o: net/%.c | $(LWIP_STAMP) $(BUILD)/uapi/linux
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(LWIP_INC) -c -o $@ $<
@@ -114,11 +117,11 @@ $(BUILD)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
-$(BUILD)/examples/%.o: examples/%.c | $(LWIP)/core/tcp.c
+$(BUILD)/examples/%.o: examples/%.c | $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(APP_CFLAGS) $(LWIP_INC) -c -o $@ $<
-$(BUILD)/tests/guest/%.o: tests/guest/%.c | $(LWIP)/core/tcp.c
+$(BUILD)/tests/guest/%.o: tests/guest/%.c | $(LWIP_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(APP_CFLAGS) $(LWIP_INC) -c -o $@ $<
