@@ -90,6 +90,12 @@ __noreturn void boot_fail(const char *fmt, ...)
 	arch_exit(EXIT_BOOT_FAILED);
 }
 
+/* Every core's rand() (and so lwIP's ports and other random choices) starts differently. */
+static void seed_core(void)
+{
+	srand((unsigned)(cpu_random() ^ rdtsc() ^ (uint64_t)core_id() * 0x9E3779B97F4A7C15ull));
+}
+
 static int main_thread(void *arg)
 {
 	(void)arg;
@@ -100,6 +106,7 @@ static int main_thread(void *arg)
 __noreturn void kernel_main(void)
 {
 	log_boot();
+	seed_core();
 	mem_init_core();
 	sched_init_core();
 	msg_init();
@@ -120,6 +127,7 @@ __noreturn void kernel_main(void)
 __noreturn void kernel_core_start(unsigned core)
 {
 	(void)core;
+	seed_core();
 	mem_init_core();
 	sched_init_core();
 	if (net_init_core)
