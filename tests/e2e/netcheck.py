@@ -388,7 +388,16 @@ def check_stats(a):
 
 
 def check_statsok(a):
-    obj, err = get_stats(a)
+    """GET /stats answers with JSON, retrying for up to 30 s (see serving() in run-net)."""
+    obj, err = None, ""
+    for _ in range(6):
+        try:
+            obj, err = get_stats(a)
+        except OSError as e:
+            obj, err = None, f"GET /stats: {type(e).__name__}: {e}"
+        if obj is not None:
+            break
+        time.sleep(1)
     print(err or f"GET /stats: 200, JSON ({len(json.dumps(obj))} bytes)")
     return obj is not None
 
