@@ -54,7 +54,12 @@
 #define LWIP_STATS 1 /* per-core counters, read by the statistics code */
 #define LWIP_STATS_DISPLAY 0
 
-/* lwIP's random numbers (ports, ISNs) from the per-core generator. */
+/* TCP initial sequence numbers per RFC 6528 (net/lwip_port.c), not lwIP's counter, which
+ * starts at the same value on every core. */
+#define LWIP_HOOK_FILENAME "isle_hooks.h"
+#define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) isle_tcp_isn((lip), (lport), (rip), (rport))
+
+/* lwIP's random numbers (ports) from the per-core generator, seeded differently per core. */
 #include <stdlib.h>
 #define LWIP_RAND() ((u32_t)rand())
 
