@@ -158,6 +158,8 @@ void console_flush(void)
  * lands in the middle of its report. Waits ~1 s for a holder, then takes it regardless. */
 void console_take_for_panic(void)
 {
+	/* Relaxed: other cores are about to be stopped; they only need to see the lock taken,
+	 * and the UART output that follows is ordered by the port I/O itself. */
 	if (!console_lock(50000000))
 		__atomic_store_n(&console_owner, core_id() + 1, __ATOMIC_RELAXED);
 }
@@ -174,6 +176,7 @@ void kprintf_panic(const char *fmt, ...)
 {
 	/* Print regardless if this core already holds the lock (it crashed while printing) or,
 	 * after ~1 s of spinning, if another holder never lets go. */
+	/* Relaxed: only our own earlier store (same core) can make this true. */
 	bool mine = __atomic_load_n(&console_owner, __ATOMIC_RELAXED) == core_id() + 1;
 	bool locked = !mine && console_lock(50000000);
 	va_list ap;

@@ -79,6 +79,7 @@ void panic_begin(void)
 
 bool panic_in_progress_here(void)
 {
+	/* Acquire: pairs with the claim in panic_begin (another core's NMI handler asks). */
 	return __atomic_load_n(&panic_core, __ATOMIC_ACQUIRE) == core_id() + 1;
 }
 

@@ -118,6 +118,7 @@ int virtio_mmio_parse(const char *desc, uint64_t *base, unsigned *irq)
 
 int virtio_mmio_open(uint64_t base, unsigned irq, uint32_t device_id, struct virtio_dev *d)
 {
+	/* .mmio: the device's register block (volatile: every access reaches the device). */
 	*d = (struct virtio_dev){ .ops = &mmio_ops,
 		                  .mmio = (volatile uint8_t *)(uintptr_t)base,
 		                  .irq = irq,

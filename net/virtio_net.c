@@ -188,6 +188,7 @@ void vnet_probe(void)
 		ops->fail(&dev.vd);
 		return;
 	}
+	/* device configuration registers: volatile, read from the device each time */
 	volatile struct virtio_net_config *cfg = (volatile void *)dev.vd.device_cfg;
 	for (int i = 0; i < 6; i++)
 		dev.mac[i] = (f & (1ull << VIRTIO_NET_F_MAC)) ? cfg->mac[i] : (uint8_t)(0x52 + i);

@@ -12,6 +12,7 @@
 
 #define PCI_CAP_VNDR 0x09
 
+/* Device registers in a BAR: volatile, every access goes to the device. */
 static volatile void *cap_ptr(struct virtio_dev *vp, uint8_t cap, uint32_t min_len)
 {
 	struct pci_dev *d = vp->pci;
@@ -88,7 +89,7 @@ static uint16_t pci_queue_max(struct virtio_dev *vp, uint16_t index)
 
 static int pci_setup_queue(struct virtio_dev *vp, struct virtq *q, uint16_t msix)
 {
-	volatile struct virtio_pci_common_cfg *c = vp->common;
+	volatile struct virtio_pci_common_cfg *c = vp->common; /* device registers */
 	c->queue_select = q->index;
 	c->queue_size = q->size;
 	c->queue_desc_lo = (uint32_t)virtq_desc_addr(q);

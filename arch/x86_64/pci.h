@@ -39,7 +39,8 @@ void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
 void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
 /* Offset of the first capability `id` at or after `from` (0 = the first), or 0. */
 uint8_t pci_find_cap(const struct pci_dev *d, uint8_t id, uint8_t from);
-/* Pointer to [bar + off, + len) of a memory BAR, or NULL if it does not fit. */
+/* Pointer to [bar + off, + len) of a memory BAR, or NULL if it does not fit. Device memory:
+ * volatile, so that every access reaches the device. */
 volatile void *pci_bar_ptr(const struct pci_dev *d, unsigned bar, uint64_t off, uint64_t len);
 
 /* MSI-X: entry `entry` delivers `vector` to core `core`. Then pci_msix_enable(). Boot core. */

@@ -59,10 +59,12 @@ static int ping_thread(void *arg)
 
 /* ---- streaming -------------------------------------------------------------------------------- */
 
+/* One per core, written by that core's handler only and read by main after the threads are
+ * joined; a cache line each so that cores never write the same line. */
 struct counter {
-	uint64_t received; /* [o] of the receiving core */
-	uint64_t first_ns, last_ns;
-};
+	uint64_t received;          /* [o] of the receiving core */
+	uint64_t first_ns, last_ns; /* [o] when the first and last message arrived */
+} __attribute__((aligned(64)));
 static struct counter counters[64];
 
 static void on_data(const struct msg *m)
