@@ -50,8 +50,11 @@ KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
 # The network (net/) is an archive: an image links it, and lwIP, only if the application uses
 # sockets. hello stays small and boots without zeroing lwIP's pools.
-NET_OBJS := lwip_port.o stack.o socket.o virtq.o virtio_pci.o virtio_mmio.o virtio_net.o
-NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a
+NET_OBJS := lwip_port.o stack.o socket.o virtio_net.o
+# The virtio transports (kernel/virtio/) are shared by virtio-net and virtio-blk.
+VIRTIO_OBJS := virtq.o virtio_pci.o virtio_mmio.o
+VIRTIO_LIB := $(BUILD)/kernel/libisle_virtio.a
+NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a $(VIRTIO_LIB)
 
 # ---- lwIP ---------------------------------------------------------------------------------------
 # Debian's source package, fetched by net/fetch-lwip into third_party/lwip (never committed),
@@ -89,6 +92,13 @@ $(BUILD)/net/liblwip_percore.a: $(LWIP_OBJS)
 $(BUILD)/net/libisle_net.a: $(addprefix $(BUILD)/net/,$(NET_OBJS))
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+$(VIRTIO_LIB): $(addprefix $(BUILD)/kernel/virtio/,$(VIRTIO_OBJS))
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/kernel/virtio/%.o: kernel/virtio/%.c | $(BUILD)/uapi/linux
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -isystem $(BUILD)/uapi -c -o $@ $<
 $(BUILD)/net/%.o: net/%.c | $(LWIP_STAMP) $(BUILD)/uapi/linux
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"

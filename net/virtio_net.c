@@ -44,7 +44,7 @@
 #include "arch/x86_64/firmware.h"
 #include "arch/x86_64/ioapic.h"
 #include "kernel/cmdline.h"
-#include "net/virtio.h"
+#include "kernel/virtio/virtio.h"
 
 #define QUEUE_SIZE 256
 #define BUF_SIZE 2048

@@ -11,7 +11,7 @@
 #include <linux/virtio_mmio.h>
 #include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
-#include "net/virtio.h"
+#include "kernel/virtio/virtio.h"
 
 #define MAGIC 0x74726976 /* "virt" */
 

@@ -16,7 +16,7 @@
 #include <isle/errno.h>
 #include <linux/virtio_ring.h>
 #include "kernel/console.h"
-#include "net/virtq.h"
+#include "kernel/virtio/virtq.h"
 
 size_t virtq_ring_bytes(uint16_t size)
 {

@@ -8,7 +8,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
-#include "net/virtio.h"
+#include "kernel/virtio/virtio.h"
 
 #define PCI_CAP_VNDR 0x09
 

@@ -1,14 +1,14 @@
 /*
  * virtio.h - what a virtio driver needs from a transport (PCI or MMIO), as a table of
  * functions. The boot core uses them while it sets the device up; afterwards a driver only
- * touches its virtqueues (net/virtq.h).
+ * touches its virtqueues (kernel/virtio/virtq.h).
  */
 #ifndef ISLE_NET_VIRTIO_H
 #define ISLE_NET_VIRTIO_H
 
 #include "arch/x86_64/pci.h"
 #include "kernel/compiler.h"
-#include "net/virtq.h"
+#include "kernel/virtio/virtq.h"
 
 #define VIRTIO_NO_VECTOR 0xffff
 
