@@ -55,6 +55,11 @@ NET_OBJS := lwip_port.o stack.o socket.o virtio_net.o
 VIRTIO_OBJS := virtq.o virtio_pci.o virtio_mmio.o
 VIRTIO_LIB := $(BUILD)/kernel/libisle_virtio.a
 NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a $(VIRTIO_LIB)
+# Files (fs/): an archive too, linked only if the application uses files or disks.
+FS_OBJS := virtio_blk.o
+FS_LIB := $(BUILD)/fs/libisle_fs.a
+# What every image links; the linker takes from the archives only what is referenced.
+SYS_LIBS := $(FS_LIB) $(NET_LIBS)
 
 # ---- lwIP ---------------------------------------------------------------------------------------
 # Debian's source package, fetched by net/fetch-lwip into third_party/lwip (never committed),
@@ -96,6 +101,13 @@ $(VIRTIO_LIB): $(addprefix $(BUILD)/kernel/virtio/,$(VIRTIO_OBJS))
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/kernel/virtio/%.o: kernel/virtio/%.c | $(BUILD)/uapi/linux
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -isystem $(BUILD)/uapi -c -o $@ $<
+$(FS_LIB): $(addprefix $(BUILD)/fs/,$(FS_OBJS))
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/fs/%.o: fs/%.c | $(BUILD)/uapi/linux
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -isystem $(BUILD)/uapi -c -o $@ $<
@@ -167,11 +179,11 @@ $(BUILD)/ksyms-empty.o: kernel/mksyms
 	$(Q)kernel/mksyms < /dev/null > $(BUILD)/ksyms-empty.S && $(CC) -c -o $@ $(BUILD)/ksyms-empty.S
 
 app_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard examples/$(1)/*.c))
-$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(NET_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
-	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*) $(NET_LIBS))
+$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(SYS_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*) $(SYS_LIBS))
 
 # Guest tests link the per-core libraries: the plain test library and lwIP.
-GUEST_LIBS := $(BUILD)/tests/guest/libplain_percore.a $(NET_LIBS)
+GUEST_LIBS := $(BUILD)/tests/guest/libplain_percore.a $(SYS_LIBS)
 $(GUEST_TESTS:%=$(BUILD)/test-%.elf): $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(GUEST_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(GUEST_LIBS))
 

@@ -33,6 +33,8 @@ static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished star
 extern int main(int argc, char **argv);
 /* The network stack, when the application links it (net/stack.c). */
 extern void net_init_core(void) __weak;
+/* Disks, when the application links the file system (fs/virtio_blk.c). */
+extern void blk_init_core(void) __weak;
 
 static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL };
 
@@ -112,6 +114,8 @@ __noreturn void kernel_main(void)
 	msg_init();
 	if (net_init_core)
 		net_init_core(); /* on the boot core: also finds and sets up the NIC */
+	if (blk_init_core)
+		blk_init_core(); /* on the boot core: also finds and sets up the disks */
 	uint64_t t0 = now_ns();
 	arch_start_cores();
 	/* Acquire: every core's start-up (allocator, scheduler) is done before we go on. */
@@ -132,6 +136,8 @@ __noreturn void kernel_core_start(unsigned core)
 	sched_init_core();
 	if (net_init_core)
 		net_init_core();
+	if (blk_init_core)
+		blk_init_core();
 	/* Release: this core's start-up happens before the boot core reads the count. */
 	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
 	sched_run();

@@ -66,8 +66,9 @@ struct sched {
 	unsigned nfree_slots;       /* [o] */
 	unsigned next_slot;         /* [o] slots never used start here */
 	uint64_t start_ns;          /* [o] when this core started scheduling */
-	bool (*poll)(void);         /* [o] per-core poll function (network), or NULL */
-	struct sched_stats stats;   /* [o] */
+	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
+	unsigned npoll;                      /* [o] entries used in poll[] */
+	struct sched_stats stats;            /* [o] */
 };
 PERCORE static struct sched S;
 
@@ -437,16 +438,27 @@ size_t sched_stack_pages(void)
 	return S.stack_pages;
 }
 
-void sched_set_poll(bool (*poll)(void))
+int sched_add_poll(bool (*poll)(void))
 {
-	S.poll = poll;
+	if (S.npoll == SCHED_MAX_POLLS)
+		return -ENOSPC;
+	S.poll[S.npoll++] = poll;
+	return 0;
+}
+
+/* Runs every poll function; true if any did something. */
+static bool poll_devices(void)
+{
+	bool any = false;
+	for (unsigned i = 0; i < S.npoll; i++)
+		any |= S.poll[i]();
+	return any;
 }
 
 static bool work_waiting(void)
 {
 	struct timer *first = timerq_first(&S.timers);
-	return S.head || msg_pending() || (first && first->deadline <= now_ns()) ||
-	       (S.poll && S.poll());
+	return S.head || msg_pending() || (first && first->deadline <= now_ns()) || poll_devices();
 }
 
 static void idle(void)
@@ -483,8 +495,7 @@ __noreturn void sched_run(void)
 		msg_poll();
 		mem_flush_remote();
 		run_timers();
-		if (S.poll)
-			S.poll();
+		poll_devices();
 		struct thread *t = runq_pop();
 		if (!t) {
 			idle();

@@ -10,9 +10,11 @@ void sched_init_core(void);
 /* Runs threads, messages and timers on this core forever. */
 __noreturn void sched_run(void);
 
-/* The calling core's poll function (the network stack): run on every turn of the scheduler
- * loop and while polling before a halt; returns true if it did anything. */
-void sched_set_poll(bool (*poll)(void));
+/* Adds a poll function (a device driver: the network stack, virtio-blk) to the calling core:
+ * it runs on every turn of the scheduler loop and while polling before a halt, and returns
+ * true if it did anything. At most SCHED_MAX_POLLS per core; 0 or -ENOSPC. */
+#define SCHED_MAX_POLLS 4
+int sched_add_poll(bool (*poll)(void));
 /* Pages this core holds for thread stacks (in use, or kept by free slots for reuse). */
 size_t sched_stack_pages(void);
 

@@ -45,7 +45,7 @@ void net_init_core(void)
 		vnet_probe(); /* before the other cores start: device set-up is the boot core's */
 	lwip_init();
 	timer_init(&lwip_timer, lwip_timer_fired);
-	sched_set_poll(net_poll_sched);
+	sched_add_poll(net_poll_sched);
 	vnet_attach_core();
 }
 

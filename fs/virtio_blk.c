@@ -1,0 +1,453 @@
+/*
+ * virtio_blk.c - virtio-blk disks with one request queue per core.
+ *
+ * Boot core, before the other cores start (vblk_probe): find every virtio-blk device (PCI on
+ * pc/q35, MMIO on microvm), negotiate VERSION_1, FLUSH, RO and MQ, and set up
+ * min(device queues, cores) request queues; queue i signals core i through MSI-X entry i.
+ * From then on queue i belongs to core i alone.
+ *
+ * A request (vblk_rw, vblk_flush) is one descriptor chain: a header the device reads, the data
+ * (the device reads it for a write, writes it for a read) and a status byte it writes. The
+ * calling thread sleeps until its request completes; the completion interrupt only ends the
+ * core's halt, and the core's poll (run by the scheduler) collects used requests and wakes
+ * exactly the threads that wait for them. A core without a queue of its own (more cores than
+ * the device has queues, or an MMIO device with its single interrupt line) hands its requests
+ * to core (id mod queues) by message, and gets the completion back by message.
+ *
+ * Data the device touches must be identity-mapped memory (the heap); a buffer on a thread
+ * stack or in the image goes through a bounce buffer. Requests are split at MAX_REQ_BYTES. The
+ * device is not trusted: the virtqueue checks used entries, and a status other than OK, or a
+ * request beyond the disk, is -EIO / -EINVAL for the caller.
+ */
+#include <string.h>
+#include <isle/errno.h>
+#include <isle/mem.h>
+#include <isle/msg.h>
+#include <isle/thread.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_pci.h>
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/firmware.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/trap.h"
+#include "fs/virtio_blk.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/core.h"
+#include "kernel/printf.h"
+#include "kernel/sched.h"
+#include "kernel/virtio/virtio.h"
+
+#define QUEUE_SIZE 128
+#define MAX_REQ_BYTES (64 * 1024)
+#define VEC_BLK 0x41
+
+/* One request in flight. Heap memory: the device reads hdr and writes status. */
+struct vblk_req {
+	struct virtio_blk_outhdr hdr; /* [o] type, sector (little-endian, as the device wants) */
+	uint8_t status;               /* written by the device */
+	void *data;                   /* identity-mapped data buffer, NULL for a flush */
+	uint32_t len;                 /* bytes of data */
+	struct vblk_dev *dev;         /* the disk */
+	unsigned core;                /* core of the waiting thread */
+	struct thread *waiter;        /* the thread to wake */
+	bool done;                    /* set on `core` when the request completed */
+	int result;                   /* 0 or -EIO, valid when done */
+	struct vblk_req *next;        /* in a queue's list of requests waiting for descriptors */
+};
+
+/* One request queue: set up by the boot core, then owned by core `index` alone. */
+struct vblk_queue {
+	struct virtq vq;            /* [o] */
+	struct vblk_req *wait_head; /* [o] requests waiting for free descriptors, FIFO */
+	struct vblk_req *wait_tail; /* [o] */
+	unsigned inflight;          /* [o] requests the device holds */
+} __cacheline_aligned;
+
+struct vblk_dev {
+	struct blkdev blk;        /* [I] what filesystems use (blk.priv points back here) */
+	struct virtio_dev vd;     /* [I] the transport */
+	char name[8];             /* [I] "vda", "vdb", ... */
+	unsigned queues;          /* [I] request queues in use */
+	bool msix;                /* [I] interrupts routed per core */
+	bool can_flush;           /* [I] VIRTIO_BLK_F_FLUSH negotiated */
+	struct vblk_queue *queue; /* [I] array of `queues`; queue[i] is [o] of core i */
+};
+
+static struct vblk_dev disks[VBLK_MAX_DISKS]; /* [I] after vblk_probe */
+static unsigned ndisks;                       /* [I] */
+
+PERCORE static struct vblk_stats stats[VBLK_MAX_DISKS]; /* requests this core's threads made */
+
+enum { MSG_BLK_SUBMIT = 22, MSG_BLK_DONE };
+
+/* ---- boot: probe and set up ---------------------------------------------------------------- */
+
+static void *shared_zeroed(size_t bytes)
+{
+	void *p = boot_alloc(bytes + 4096);
+	return p ? (void *)ALIGN_UP((uintptr_t)p, 4096) : NULL;
+}
+
+static int setup_queue(struct vblk_dev *d, unsigned i)
+{
+	uint16_t size = MIN(d->vd.ops->queue_max(&d->vd, (uint16_t)i), QUEUE_SIZE);
+	if (size < 4 || (size & (size - 1)))
+		return -EIO;
+	void *ring = shared_zeroed(virtq_ring_bytes(size));
+	void *meta = shared_zeroed((size_t)size * 16);
+	char *name = boot_alloc(24);
+	if (!ring || !meta || !name)
+		return -ENOMEM;
+	ksnprintf(name, 24, "virtio-blk %s q%u", d->name, i);
+	virtq_init(&d->queue[i].vq, name, (uint16_t)i, size, ring, meta);
+	uint16_t vector = d->msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
+	if (d->msix && pci_msix_route(d->vd.pci, i, i, VEC_BLK) < 0)
+		return -EIO;
+	return d->vd.ops->setup_queue(&d->vd, &d->queue[i].vq, vector);
+}
+
+static int vblk_read_op(struct blkdev *b, uint64_t sector, void *buf, size_t count);
+static int vblk_write_op(struct blkdev *b, uint64_t sector, const void *buf, size_t count);
+static int vblk_flush_op(struct blkdev *b);
+
+/* Negotiates and sets up one opened device as disk number ndisks. */
+static void setup_disk(struct vblk_dev *d)
+{
+	const struct virtio_ops *ops = d->vd.ops;
+	uint64_t have = ops->features(&d->vd);
+	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
+	                1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_MQ;
+	uint64_t f = have & want;
+	ksnprintf(d->name, sizeof(d->name), "vd%c", 'a' + ndisks);
+	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&d->vd, f) < 0) {
+		log_error("virtio-blk %s: device refused the features (offered %#lx)", d->vd.where,
+		          have);
+		ops->fail(&d->vd);
+		return;
+	}
+	/* device configuration registers: volatile, read from the device each time */
+	volatile struct virtio_blk_config *cfg = (volatile void *)d->vd.device_cfg;
+	uint64_t capacity = cfg->capacity;
+	unsigned max_queues = (f & (1ull << VIRTIO_BLK_F_MQ)) ? cfg->num_queues : 1;
+	if (max_queues == 0)
+		max_queues = 1;
+	/* An MMIO device has one interrupt line: one queue, on the boot core. */
+	d->queues = d->vd.mmio ? 1 : MIN(MIN(max_queues, ncores), MAX_CORES);
+	d->msix = d->vd.pci && d->vd.pci->msix_entries >= d->queues;
+	d->can_flush = f & (1ull << VIRTIO_BLK_F_FLUSH);
+	d->queue = boot_alloc(sizeof(struct vblk_queue) * d->queues);
+	if (!d->queue)
+		goto fail;
+	memset(d->queue, 0, sizeof(struct vblk_queue) * d->queues);
+	if (d->vd.mmio && ioapic_route(d->vd.irq, VEC_BLK, 0, true) < 0)
+		goto fail;
+	for (unsigned i = 0; i < d->queues; i++)
+		if (setup_queue(d, i) < 0)
+			goto fail;
+	if (d->vd.common)
+		d->vd.common->msix_config = VIRTIO_NO_VECTOR;
+	if (d->msix)
+		pci_msix_enable(d->vd.pci);
+	ops->driver_ok(&d->vd);
+	d->blk = (struct blkdev){ .name = d->name,
+		                  .sectors = capacity,
+		                  .readonly = f & (1ull << VIRTIO_BLK_F_RO),
+		                  .read = vblk_read_op,
+		                  .write = vblk_write_op,
+		                  .flush = vblk_flush_op,
+		                  .priv = d };
+	log_info("virtio-blk %s: %s, %lu MiB%s, %u queue%s (device has %u), %s", d->vd.where,
+	         d->name, capacity >> 11, d->blk.readonly ? ", read-only" : "", d->queues,
+	         d->queues > 1 ? "s" : "", max_queues,
+	         d->msix      ? "MSI-X per core"
+	         : d->vd.mmio ? "interrupt line to core 0"
+	                      : "polling");
+	if (d->queues < ncores)
+		log_info("virtio-blk %s: cores %u..%u send their requests to other cores' queues",
+		         d->name, d->queues, ncores - 1);
+	ndisks++;
+	return;
+fail:
+	log_error("virtio-blk %s: set-up failed; disk not used", d->vd.where);
+	ops->fail(&d->vd);
+}
+
+void vblk_probe(void)
+{
+	if (pci_init()) {
+		for (unsigned i = 0; ndisks < VBLK_MAX_DISKS; i++) {
+			struct pci_dev *p = pci_find(0x1af4, 0x1042, i);
+			if (!p)
+				break;
+			if (virtio_pci_open(p, &disks[ndisks].vd) == 0)
+				setup_disk(&disks[ndisks]);
+		}
+		for (unsigned i = 0; ndisks < VBLK_MAX_DISKS; i++) {
+			struct pci_dev *p = pci_find(0x1af4, 0x1001, i); /* transitional */
+			if (!p)
+				break;
+			if (virtio_pci_open(p, &disks[ndisks].vd) == 0)
+				setup_disk(&disks[ndisks]);
+		}
+	}
+	uint64_t base;
+	unsigned irq, n;
+	const struct cmdline_list *mmio = kernel_mmio_devices();
+	for (unsigned i = 0; i < mmio->n && ndisks < VBLK_MAX_DISKS; i++)
+		if (virtio_mmio_parse(mmio->items[i], &base, &irq) == 0 &&
+		    virtio_mmio_open(base, irq, VIRTIO_ID_BLOCK, &disks[ndisks].vd) == 0)
+			setup_disk(&disks[ndisks]);
+	const struct acpi_mmio_dev *acpi = arch_virtio_mmio(&n);
+	for (unsigned i = 0; i < n && ndisks < VBLK_MAX_DISKS; i++)
+		if (virtio_mmio_open(acpi[i].base, acpi[i].irq, VIRTIO_ID_BLOCK,
+		                     &disks[ndisks].vd) == 0)
+			setup_disk(&disks[ndisks]);
+}
+
+/* ---- every core: its queues -------------------------------------------------------------- */
+
+/* Gives waiting requests to the device while it has descriptors. */
+static void submit_waiting(struct vblk_queue *q)
+{
+	bool added = false;
+	while (q->wait_head) {
+		struct vblk_req *r = q->wait_head;
+		struct virtq_buf b[3] = { { &r->hdr, sizeof(r->hdr), false },
+			                  { r->data, r->len, r->hdr.type == VIRTIO_BLK_T_IN },
+			                  { &r->status, 1, true } };
+		unsigned n = r->len ? 3 : 2;
+		if (!r->len)
+			b[1] = b[2];
+		int err = virtq_add(&q->vq, b, n, r);
+		if (err == -ENOSPC)
+			break;
+		q->wait_head = r->next;
+		if (!q->wait_head)
+			q->wait_tail = NULL;
+		if (err < 0) { /* the queue is broken */
+			r->result = -EIO;
+			r->done = true;
+			if (r->core == core_id()) {
+				thread_wake(r->waiter);
+			} else {
+				struct msg m = { .type = MSG_BLK_DONE, .w = { (uintptr_t)r } };
+				msg_send(r->core, &m);
+			}
+			continue;
+		}
+		q->inflight++;
+		added = true;
+	}
+	if (added)
+		virtq_kick(&q->vq);
+}
+
+/* Queues r on this core's queue of its disk (thread or handler context). */
+static void enqueue(struct vblk_queue *q, struct vblk_req *r)
+{
+	r->next = NULL;
+	if (q->wait_tail)
+		q->wait_tail->next = r;
+	else
+		q->wait_head = r;
+	q->wait_tail = r;
+	submit_waiting(q);
+}
+
+static void on_submit(const struct msg *m)
+{
+	struct vblk_req *r = (void *)(uintptr_t)m->w[0];
+	enqueue(&r->dev->queue[core_id()], r);
+}
+MSG_HANDLER(MSG_BLK_SUBMIT, on_submit);
+
+static void on_done(const struct msg *m)
+{
+	struct vblk_req *r = (void *)(uintptr_t)m->w[0];
+	r->done = true;
+	thread_wake(r->waiter);
+}
+MSG_HANDLER(MSG_BLK_DONE, on_done);
+
+static bool poll_queue(struct vblk_queue *q)
+{
+	bool did = false;
+	uint32_t len;
+	struct vblk_req *r;
+	while ((r = virtq_get(&q->vq, &len))) {
+		did = true;
+		q->inflight--;
+		r->result = r->status == VIRTIO_BLK_S_OK ? 0 : -EIO;
+		if (r->core == core_id()) {
+			r->done = true;
+			thread_wake(r->waiter);
+		} else {
+			struct msg m = { .type = MSG_BLK_DONE, .w = { (uintptr_t)r } };
+			msg_send(r->core, &m);
+		}
+	}
+	if (did)
+		submit_waiting(q);
+	return did;
+}
+
+static bool vblk_poll(void)
+{
+	bool did = false;
+	for (unsigned i = 0; i < ndisks; i++)
+		if (core_id() < disks[i].queues)
+			did |= poll_queue(&disks[i].queue[core_id()]);
+	return did;
+}
+
+static void on_irq(unsigned vector, void *arg)
+{
+	(void)vector;
+	(void)arg; /* ending the halt is enough: the scheduler loop polls the queues */
+	for (unsigned i = 0; i < ndisks; i++)
+		if (disks[i].vd.mmio)
+			virtio_mmio_ack(&disks[i].vd); /* lower the (level-triggered) line */
+}
+
+void vblk_attach_core(void)
+{
+	bool mine = false;
+	for (unsigned i = 0; i < ndisks; i++)
+		mine |= core_id() < disks[i].queues;
+	if (!mine)
+		return;
+	irq_register(VEC_BLK, on_irq, NULL);
+	if (sched_add_poll(vblk_poll) < 0)
+		log_error("virtio-blk: no poll slot on core %u", core_id());
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+/* One request of at most MAX_REQ_BYTES; data identity-mapped (or NULL for a flush). */
+static int do_request(struct vblk_dev *d, uint32_t type, uint64_t sector, void *data, uint32_t len)
+{
+	struct vblk_req *r = kzalloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->hdr.type = type;
+	r->hdr.sector = sector;
+	r->data = data;
+	r->len = len;
+	r->dev = d;
+	r->core = core_id();
+	r->waiter = thread_self();
+	unsigned qi = core_id() < d->queues ? core_id() : core_id() % d->queues;
+	if (qi == core_id()) {
+		enqueue(&d->queue[qi], r);
+	} else {
+		struct msg m = { .type = MSG_BLK_SUBMIT, .w = { (uintptr_t)r } };
+		msg_send(qi, &m);
+	}
+	while (!r->done)
+		thread_block();
+	int result = r->result;
+	struct vblk_stats *st = &stats[d - disks];
+	if (qi != core_id())
+		st->forwarded++;
+	if (result) {
+		st->errors++;
+	} else {
+		if (type == VIRTIO_BLK_T_IN)
+			st->reads++, st->bytes_read += len;
+		else if (type == VIRTIO_BLK_T_OUT)
+			st->writes++, st->bytes_written += len;
+		else
+			st->flushes++;
+	}
+	kfree(r);
+	return result;
+}
+
+/* Identity-mapped heap memory can go to the device as it is; stacks and the image cannot. */
+static bool dma_ok(const void *p)
+{
+	return (uintptr_t)p < STACKS_VMA && core_of_addr(p) >= 0;
+}
+
+static int rw(struct blkdev *b, uint32_t type, uint64_t sector, void *buf, size_t count)
+{
+	struct vblk_dev *d = b->priv;
+	if (!thread_self())
+		return -EINVAL; /* only threads can wait */
+	if (sector > b->sectors || count > b->sectors - sector)
+		return -EINVAL;
+	if (type == VIRTIO_BLK_T_OUT && b->readonly)
+		return -EROFS;
+	bool direct = dma_ok(buf);
+	void *bounce = direct ? NULL : kmalloc(MIN(count * SECTOR_SIZE, (size_t)MAX_REQ_BYTES));
+	if (!direct && !bounce)
+		return -ENOMEM;
+	int err = 0;
+	uint8_t *p = buf;
+	while (count && !err) {
+		size_t n = MIN(count, (size_t)MAX_REQ_BYTES / SECTOR_SIZE);
+		uint32_t bytes = (uint32_t)(n * SECTOR_SIZE);
+		void *data = direct ? p : bounce;
+		if (!direct && type == VIRTIO_BLK_T_OUT)
+			memcpy(bounce, p, bytes);
+		err = do_request(d, type, sector, data, bytes);
+		if (!err && !direct && type == VIRTIO_BLK_T_IN)
+			memcpy(p, bounce, bytes);
+		p += bytes;
+		sector += n;
+		count -= n;
+	}
+	kfree(bounce);
+	return err;
+}
+
+static int vblk_read_op(struct blkdev *b, uint64_t sector, void *buf, size_t count)
+{
+	return rw(b, VIRTIO_BLK_T_IN, sector, buf, count);
+}
+
+static int vblk_write_op(struct blkdev *b, uint64_t sector, const void *buf, size_t count)
+{
+	return rw(b, VIRTIO_BLK_T_OUT, sector, (void *)buf, count);
+}
+
+static int vblk_flush_op(struct blkdev *b)
+{
+	struct vblk_dev *d = b->priv;
+	if (!thread_self())
+		return -EINVAL;
+	/* Without FLUSH the device has no write cache: a completed write is durable already. */
+	return d->can_flush ? do_request(d, VIRTIO_BLK_T_FLUSH, 0, NULL, 0) : 0;
+}
+
+/* ---- what the rest of the kernel sees ------------------------------------------------------ */
+
+unsigned vblk_count(void)
+{
+	return ndisks;
+}
+
+struct blkdev *vblk_get(unsigned i)
+{
+	return i < ndisks ? &disks[i].blk : NULL;
+}
+
+void vblk_stats(unsigned i, struct vblk_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i < ndisks)
+		*out = stats[i];
+}
+
+/* Called by the boot sequence on every core when the image links the file system. */
+void blk_init_core(void)
+{
+	if (core_id() == 0)
+		vblk_probe(); /* before the other cores start: device set-up is the boot core's */
+	vblk_attach_core();
+}
