@@ -21,7 +21,9 @@ OBJCOPY := objcopy
 CORES ?= 2
 APP ?= httpd
 NET ?= user
-PORT ?= 8080
+# make run NET=user: host 127.0.0.1:PORT reaches the guest's GUEST_PORT (kvstore: 6379, else 80).
+PORT ?= $(if $(filter kvstore,$(APP)),6379,8080)
+GUEST_PORT ?= $(if $(filter kvstore,$(APP)),6379,80)
 MEM ?= 256M
 MACHINE ?= q35
 
@@ -44,7 +46,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 	-T arch/x86_64/linker.ld
 
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
-	serial.o power.o pvh.o acpi.o pci.o ioapic.o
+	serial.o power.o pvh.o acpi.o pci.o ioapic.o rtc.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o libc.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
@@ -56,7 +58,8 @@ VIRTIO_OBJS := virtq.o virtio_pci.o virtio_mmio.o
 VIRTIO_LIB := $(BUILD)/kernel/libisle_virtio.a
 NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a $(VIRTIO_LIB)
 # Files (fs/): an archive too, linked only if the application uses files or disks.
-FS_OBJS := virtio_blk.o
+FS_OBJS := virtio_blk.o vfs.o vfs_file.o vfs_remote.o cpio.o ramfs.o initrd.o disk.o \
+	ext2.o ext2_alloc.o ext2_cache.o ext2_dir.o ext2_inode.o
 FS_LIB := $(BUILD)/fs/libisle_fs.a
 # What every image links; the linker takes from the archives only what is referenced.
 SYS_LIBS := $(FS_LIB) $(NET_LIBS)
@@ -117,7 +120,7 @@ $(BUILD)/net/%.o: net/%.c | $(LWIP_STAMP) $(BUILD)/uapi/linux
 	$(Q)$(CC) $(KERNEL_CFLAGS) $(LWIP_INC) -c -o $@ $<
 
 
-EXAMPLES := hello pingpong threads httpd netbench
+EXAMPLES := hello pingpong threads httpd netbench kvstore
 GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 
 # `make` (all) builds every example: build/<app>.elf (with symbols, for gdb), build/<app>.img
@@ -125,7 +128,13 @@ GUEST_TESTS := $(patsubst tests/guest/%.c,%,$(wildcard tests/guest/*.c))
 .PHONY: all examples guest-tests clean
 all: examples
 examples: $(EXAMPLES:%=$(BUILD)/%.elf)
-guest-tests: $(GUEST_TESTS:%=$(BUILD)/test-%.elf)
+guest-tests: $(GUEST_TESTS:%=$(BUILD)/test-%.elf) $(BUILD)/initrd-fs.cpio
+examples: $(BUILD)/initrd-httpd.cpio
+
+# httpd's default site (examples/httpd/site/), as the initrd the tests and benchmarks boot.
+$(BUILD)/initrd-httpd.cpio: ci/mkinitrd $(wildcard examples/httpd/site/*)
+	@echo "  CPIO    $@"
+	$(Q)ci/mkinitrd examples/httpd/site $@
 
 $(BUILD)/arch/%.o: arch/%.c
 	@mkdir -p $(dir $@)
@@ -187,6 +196,23 @@ GUEST_LIBS := $(BUILD)/tests/guest/libplain_percore.a $(SYS_LIBS)
 $(GUEST_TESTS:%=$(BUILD)/test-%.elf): $(BUILD)/test-%.elf: $(KOBJS) $(BUILD)/tests/guest/%.o $(GUEST_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
 	$(call LINK_IMAGE,$(KOBJS) $(BUILD)/tests/guest/$*.o $(GUEST_LIBS))
 
+# An initrd (cpio newc, ci/mkinitrd) from a folder: build/initrd-<name>.cpio from
+# tests/guest/<name>-initrd/. Boot one with ci/qemu-run -i.
+$(BUILD)/initrd-%.cpio: ci/mkinitrd $$(shell find tests/guest/$$*-initrd 2>/dev/null)
+	@echo "  CPIO    $@"
+	$(Q)ci/mkinitrd tests/guest/$*-initrd $@
+# tests/guest/fs.c's initrd: tests/guest/fs-initrd/ plus what git cannot hold or should not:
+# a 100 KiB binary file, a symlink, an empty directory, a name of FS_NAME_MAX bytes, and
+# sums.txt, the cksum of every regular file, which the test checks every file against.
+$(BUILD)/initrd-fs.cpio: ci/mkinitrd $(shell find tests/guest/fs-initrd 2>/dev/null)
+	@echo "  CPIO    $@"
+	$(Q)rm -rf $(BUILD)/fs-initrd && mkdir -p $(BUILD) && cp -r tests/guest/fs-initrd $(BUILD)/fs-initrd
+	$(Q)cd $(BUILD)/fs-initrd && mkdir -p emptydir && ln -s hello.txt link && \
+		python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 131 + (i >> 9)) & 255 for i in range(102407)))' >data/big.bin && \
+		echo long >$$(printf 'n%.0s' $$(seq 255)) && \
+		find . -type f | LC_ALL=C sort | xargs cksum >../fs-initrd.sums && mv ../fs-initrd.sums sums.txt
+	$(Q)ci/mkinitrd $(BUILD)/fs-initrd $@
+
 # QEMU's floor for ci/bench-boot: a PVH kernel that exits at once.
 $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 	@mkdir -p $(dir $@)
@@ -196,28 +222,39 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug test lint bench-boot bench-msg bench-net-internal bench-net
+.PHONY: deps run debug test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
 deps:
 	$(Q)ci/deps
 
+SITE ?= $(if $(filter httpd,$(APP)),examples/httpd/site)
+RUN_FILES = $(if $(SITE),-i $(BUILD)/run-site.cpio) $(if $(DISK),-d $(DISK))
+
 # make run [APP=httpd] [CORES=2] [NET=user|tap|none] [MACHINE=q35|pc|microvm] [MEM=256M]
-#          [ARGS="kernel args -- app args"]
-# NET=user: QEMU user networking, http://127.0.0.1:8080/ reaches the guest's port 80.
+#          [SITE=folder] [DISK=image] [ARGS="kernel args -- app args"]
+# SITE:     a folder packed into the initrd (ci/mkinitrd), mounted read-only at /; httpd serves
+#           it. Default for httpd: examples/httpd/site.
+# DISK:     a raw disk image (e.g. from `mke2fs -t ext2 -d folder disk.img 64M`) as virtio-blk;
+#           ext2 on it is mounted at /disk (httpd: ARGS="-- root=/disk/www" serves from it).
+# NET=user: QEMU user networking, http://127.0.0.1:8080/ reaches the guest's port 80
+#           (APP=kvstore: 127.0.0.1:6379 the guest's 6379; PORT= and GUEST_PORT= change them).
 # NET=tap:  a multiqueue tap `isle0` on the host (10.0.2.1/24; the guest is 10.0.2.15), one
 #           queue pair per core. Needs root; the tap stays until `ip link del isle0`.
 run: deps
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
+ifneq ($(SITE),)
+	$(Q)ci/mkinitrd $(SITE) $(BUILD)/run-site.cpio
+endif
 ifeq ($(NET),tap)
 	$(Q)ip link show isle0 >/dev/null 2>&1 || { ip tuntap add dev isle0 mode tap multi_queue && \
 		ip addr add 10.0.2.1/24 dev isle0 && ip link set isle0 up; }
 	@echo "isle: $(APP) on $(CORES) cores, http://10.0.2.15/ (quit: Ctrl-A X)"
-	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) -n tap:isle0 $(BUILD)/$(APP).elf -- \
+	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) -n tap:isle0 $(BUILD)/$(APP).elf -- \
 		ip=10.0.2.15 gw=10.0.2.1 $(ARGS)
 else ifeq ($(NET),user)
-	@echo "isle: $(APP) on $(CORES) cores, http://127.0.0.1:$(PORT)/ (quit: Ctrl-A X)"
-	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) -n user -p $(PORT) $(BUILD)/$(APP).elf -- $(ARGS)
+	@echo "isle: $(APP) on $(CORES) cores, $(if $(filter kvstore,$(APP)),redis-cli -p $(PORT),http://127.0.0.1:$(PORT)/) (quit: Ctrl-A X)"
+	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) -n user -p $(PORT):$(GUEST_PORT) $(BUILD)/$(APP).elf -- $(ARGS)
 else
-	$(Q)ci/qemu-run -t 0 -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
+	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
 endif
 
 debug: deps
@@ -243,9 +280,17 @@ bench-boot: deps
 # 1/2/4 cores: markdown table and build/bench-net.png.
 bench-net: deps
 	$(Q)ci/deps bench
-	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/httpd.elf
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/httpd.elf $(BUILD)/initrd-httpd.cpio
 	$(Q)ci/linux-guest/build
 	$(Q)ci/bench-net
+
+# redis-benchmark SET/GET, with and without pipelining, against examples/kvstore and against
+# Debian's redis-server in the Linux guest (same QEMU, same vCPUs, multiqueue tap), 1/2/4 cores.
+bench-kv: deps
+	$(Q)ci/deps bench
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/kvstore.elf
+	$(Q)ci/linux-guest/build
+	$(Q)ci/bench-kv
 
 # How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench).
 bench-net-internal: deps

@@ -4,9 +4,12 @@
  * A filesystem names files by 64-bit inode handles of its own choosing (ext2: inode numbers;
  * ramfs: node addresses). The VFS resolves paths one component at a time with lookup, keeps
  * per-core file tables (descriptor -> mount, inode, offset, flags) and routes every call to the
- * mount's owner core (see isle/fs.h). A filesystem's functions therefore run on one core at a
- * time, its owner's, unless the mount is read-only and marked `any_core`, in which case its
- * functions must only read memory that never changes after mount.
+ * mount's owner core (see isle/fs.h). A filesystem's functions therefore run on its owner core
+ * only, one call at a time per mount (the VFS queues the owner's own threads and the calls of
+ * other cores; a call that blocks on the disk keeps the mount until it returns), unless the
+ * mount is read-only and VFS_ANY_CORE, in which case its functions run on every core at once and
+ * must only read memory that never changes after mount. A filesystem's function MUST NOT call
+ * the VFS (fs_*) for its own mount: it would wait for itself.
  *
  * All functions return 0 (or a byte count) or a negative errno. Names come as (name, len),
  * not NUL-terminated, 1 <= len <= FS_NAME_MAX, never "." or ".." (the VFS handles those by
@@ -35,13 +38,16 @@ struct fs_ops {
 	ssize_t (*write)(struct vfs_mount *m, uint64_t ino, uint64_t off, const void *buf,
 	                 size_t len);
 	int (*truncate)(struct vfs_mount *m, uint64_t ino, uint64_t size);
-	/* New regular file / directory `name` in dir: -EEXIST, -ENOSPC, -ENAMETOOLONG. */
-	int (*create)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len, uint32_t mode,
-	              uint64_t *ino);
+	/* New regular file / directory `name` in dir: -EEXIST, -ENOSPC, -ENAMETOOLONG. mode holds
+	 * the permission bits only (mode & 07777); the type is the function's. */
+	int (*create)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len,
+	              uint32_t mode, uint64_t *ino);
 	int (*mkdir)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len, uint32_t mode,
 	             uint64_t *ino);
-	int (*unlink)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len); /* -EISDIR */
-	int (*rmdir)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len); /* -ENOTEMPTY */
+	int (*unlink)(struct vfs_mount *m, uint64_t dir, const char *name,
+	              size_t len); /* -EISDIR */
+	int (*rmdir)(struct vfs_mount *m, uint64_t dir, const char *name,
+	             size_t len); /* -ENOTEMPTY */
 	/* Moves (odir, oname) to (ndir, nname), replacing a file there (a directory there only if
 	 * empty). -EINVAL when a directory would move into itself. */
 	int (*rename)(struct vfs_mount *m, uint64_t odir, const char *oname, size_t olen,
@@ -65,11 +71,37 @@ struct vfs_mount {
 	unsigned owner;           /* [I] core that runs its functions, or VFS_ANY_CORE */
 	bool readonly;            /* [I] writes give -EROFS */
 	const char *name;         /* [I] "ramfs", "ext2" */
+	/* Set by the VFS: */
+	unsigned slot;            /* [I] index in the mount table */
+	struct vfs_mount *parent; /* [I] mount holding the mount point (NULL for "/") */
+	uint64_t parent_dir;      /* [I] directory of parent holding the mount point */
+	const char *base;         /* [I] last component of path (in path) */
+	size_t base_len;          /* [I] its bytes */
+	bool unmounted;           /* [owner] fs_shutdown has unmounted it (the VM is ending) */
 };
 
-/* Adds a mount (boot or thread context, before files on that path are used). The mount point
- * must be "/" or an existing directory of the parent. -EBUSY if the path is taken, -ENOMEM. */
-int vfs_mount(const char *path, const struct fs_ops *ops, void *priv, uint64_t root,
-              unsigned owner, bool readonly, const char *name);
+/* Mounts at most; "/" is one of them. */
+#define VFS_MOUNT_MAX 16
+
+/*
+ * Adds a mount. Core 0 only (the table is written by one core), thread or boot context, before
+ * files on that path are used; mounts are never removed. `path` is absolute and canonical (no
+ * "." or ".." component, no repeated or trailing '/', shorter than vfs_mount.path). The first
+ * mount is "/". The mount point's parent directory must exist; the mount point itself need not
+ * exist in the parent filesystem (path resolution checks the mount table before asking the
+ * parent, and readdir of the parent lists it). A VFS_ANY_CORE mount must be read-only: its
+ * functions run on every core at once. 0, or -EBUSY (path already mounted), -ENOENT/-ENOTDIR
+ * (no parent directory, or no "/" yet), -EINVAL (bad path, owner or ops), -ENOMEM (table full,
+ * VFS_MOUNT_MAX).
+ */
+int vfs_mount(const char *path, const struct fs_ops *ops, void *priv, uint64_t root, unsigned owner,
+              bool readonly, const char *name);
+
+/* The start-up of files (fs/initrd.c): mounts "/" from the initrd, then calls fs_disk_init
+ * (fs/disk.h). Boot calls it in the main thread on core 0, before main(), when it is linked. */
+void fs_init(void);
+/* Unmounts every writable file system (written back, marked clean), each on its owner core.
+ * exit() calls it from a thread before the VM ends; nothing should write files afterwards. */
+void fs_shutdown(void);
 
 #endif

@@ -33,6 +33,8 @@ static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished star
 extern int main(int argc, char **argv);
 /* The network stack, when the application links it (net/stack.c). */
 extern void net_init_core(void) __weak;
+/* Files, when the application uses them (fs/initrd.c): mounts the initrd at / (and the disk). */
+extern void fs_init(void) __weak;
 /* Disks, when the application links the file system (fs/virtio_blk.c). */
 extern void blk_init_core(void) __weak;
 
@@ -60,6 +62,38 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 	                             (int)ARRAY_SIZE(kconfig.argv) - 2, err, errlen);
 	kconfig.argc = argc + 1;
 	return err_code;
+}
+
+static uint64_t boot_wall_ns; /* [I] wall clock (ns since 1970) when now_ns() was 0; 0: unknown */
+
+int64_t time_unix(void)
+{
+	return boot_wall_ns ? (int64_t)((boot_wall_ns + now_ns()) / 1000000000) : 0;
+}
+
+int64_t time_unix_ms(void)
+{
+	return boot_wall_ns ? (int64_t)((boot_wall_ns + now_ns()) / 1000000) : 0;
+}
+
+/* Reads the RTC once and says what time the VM thinks it is. */
+static void start_clock(void)
+{
+	int64_t s = arch_rtc_seconds();
+	if (s <= 0) {
+		log_info("clock: no real-time clock; file times are 0");
+		return;
+	}
+	boot_wall_ns = (uint64_t)s * 1000000000 - now_ns();
+	/* days since 1970 to a date, after H. Hinnant's civil_from_days (s > 0 here) */
+	int64_t z = s / 86400 + 719468, rem = s % 86400;
+	int64_t era = z / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = yoe + era * 400 + (month <= 2);
+	log_info("clock: %04ld-%02ld-%02ld %02ld:%02ld:%02ld UTC (RTC)", year, month, day,
+	         rem / 3600, rem / 60 % 60, rem % 60);
 }
 
 static void log_boot(void)
@@ -101,6 +135,8 @@ static void seed_core(void)
 static int main_thread(void *arg)
 {
 	(void)arg;
+	if (fs_init)
+		fs_init(); /* in a thread: mounting a disk may block */
 	int ret = main(kconfig.argc, kconfig.argv);
 	exit(ret);
 }
@@ -108,6 +144,7 @@ static int main_thread(void *arg)
 __noreturn void kernel_main(void)
 {
 	log_boot();
+	start_clock();
 	seed_core();
 	mem_init_core();
 	sched_init_core();

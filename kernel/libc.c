@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <isle/thread.h>
 #include "arch/x86_64/arch.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
@@ -25,8 +26,14 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
+/* The file system, when the image has it (fs/vfs.c). */
+extern void fs_shutdown(void) __weak;
+
 __noreturn void exit(int status)
 {
+	/* Files written but not yet on the disk go there first; only a thread can wait for that. */
+	if (fs_shutdown && thread_self())
+		fs_shutdown();
 	console_flush();
 	if (status < 0 || status > 127) {
 		log_warn("exit status %d out of range 0..127; exiting with 1", status);

@@ -41,12 +41,14 @@
 #define strtol isle_strtol
 #define strtoll isle_strtoll
 #define atoi isle_atoi
+#define strerror isle_strerror
 #endif
 
 /* By path, not <string.h>: on the host that name is glibc's. */
 #include "kernel/compiler.h"
 #include "libc/ctype.h"
 #include "libc/string.h"
+#include "isle/errno.h"
 
 #ifndef __clang__
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
@@ -393,4 +395,63 @@ long strtol(const char *restrict s, char **restrict endptr, int base)
 int atoi(const char *s)
 {
 	return (int)strtol(s, NULL, 10);
+}
+
+/* ---- error texts ---------------------------------------------------------------------------- */
+
+static const char *const error_text[] = {
+	[EPERM] = "Operation not permitted",
+	[ENOENT] = "No such file or directory",
+	[ESRCH] = "No such process",
+	[EINTR] = "Interrupted system call",
+	[EIO] = "Input/output error",
+	[E2BIG] = "Argument list too long",
+	[EBADF] = "Bad file descriptor",
+	[EAGAIN] = "Resource temporarily unavailable",
+	[ENOMEM] = "Cannot allocate memory",
+	[EFAULT] = "Bad address",
+	[EBUSY] = "Device or resource busy",
+	[EEXIST] = "File exists",
+	[EXDEV] = "Invalid cross-device link",
+	[ENODEV] = "No such device",
+	[ENOTDIR] = "Not a directory",
+	[EISDIR] = "Is a directory",
+	[EINVAL] = "Invalid argument",
+	[ENFILE] = "Too many open files in system",
+	[EMFILE] = "Too many open files",
+	[EFBIG] = "File too large",
+	[ENOSPC] = "No space left on device",
+	[ESPIPE] = "Illegal seek",
+	[EROFS] = "Read-only file system",
+	[EMLINK] = "Too many links",
+	[EPIPE] = "Broken pipe",
+	[ERANGE] = "Numerical result out of range",
+	[EDEADLK] = "Resource deadlock avoided",
+	[ENAMETOOLONG] = "File name too long",
+	[ENOSYS] = "Function not implemented",
+	[ENOTEMPTY] = "Directory not empty",
+	[ELOOP] = "Too many levels of symbolic links",
+	[EPROTO] = "Protocol error",
+	[EOVERFLOW] = "Value too large for defined data type",
+	[EMSGSIZE] = "Message too long",
+	[ENOTSUP] = "Operation not supported",
+	[EADDRINUSE] = "Address already in use",
+	[ENETDOWN] = "Network is down",
+	[ECONNABORTED] = "Software caused connection abort",
+	[ECONNRESET] = "Connection reset by peer",
+	[ENOTCONN] = "Transport endpoint is not connected",
+	[ETIMEDOUT] = "Connection timed out",
+	[ECONNREFUSED] = "Connection refused",
+	[EHOSTUNREACH] = "No route to host",
+	[EALREADY] = "Operation already in progress",
+	[EINPROGRESS] = "Operation now in progress",
+	[EUCLEAN] = "Structure needs cleaning",
+};
+
+const char *strerror(int errnum)
+{
+	if (errnum > 0 && (size_t)errnum < sizeof(error_text) / sizeof(error_text[0]) &&
+	    error_text[errnum])
+		return error_text[errnum];
+	return "Unknown error";
 }

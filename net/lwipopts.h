@@ -51,7 +51,12 @@
 #define LWIP_NETIF_STATUS_CALLBACK 1
 #define LWIP_NETIF_LINK_CALLBACK 1
 
-#define LWIP_STATS 1 /* per-core counters, read by the statistics code */
+/* Which checksums lwIP computes and checks is set per interface: the virtio-net driver leaves
+ * to the device what it offers to do (net/virtio_net.c). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+
+#define LWIP_STATS 1       /* per-core counters, read by the statistics code */
+#define LWIP_STATS_LARGE 1 /* 32-bit counters: 16 bits wrap within seconds under load */
 #define LWIP_STATS_DISPLAY 0
 
 /* TCP initial sequence numbers per RFC 6528 (net/lwip_port.c), not lwIP's counter, which

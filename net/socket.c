@@ -36,6 +36,11 @@
  *  - A thread blocked in a call counts in s->users. sock_close from another thread of the core
  *    ends the connection at once and wakes the waiters, which return -ECONNABORTED; the last
  *    of them frees the memory.
+ *  - The NIC must deliver a connection's packets to the core that owns its socket. For an
+ *    accepted one it did so already (the SYN came here). For sock_connect, and for a UDP socket
+ *    bound to port 0, we choose the local port so that the device's RSS hash of the peer's
+ *    replies selects this core (net_bind_steered in stack.c); a UDP socket therefore takes its
+ *    port at its first sock_sendto, when the peer is known.
  */
 
 #include <string.h>
@@ -46,7 +51,9 @@
 #include "kernel/core.h"
 #include "kernel/sched.h"
 #include "lwip/netif.h"
+#include "lwip/ip4.h"
 #include "lwip/pbuf.h"
+#include "lwip/stats.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "net/netstats.h"
@@ -570,7 +577,9 @@ int sock_connect(ip4_t addr, uint16_t port, struct sock **out, uint64_t timeout_
 		return -ENOMEM;
 	}
 	tcp_attach(s, pcb);
-	err = from_err(tcp_connect(pcb, &ip, port, on_connected));
+	err = net_bind_steered(pcb, false, addr, port);
+	if (!err)
+		err = from_err(tcp_connect(pcb, &ip, port, on_connected));
 	while (!err && !s->err && !s->connected)
 		err = sock_wait(s, &s->tx_waiter, deadline); /* nobody else has s: never closed */
 	if (!err)
@@ -714,7 +723,9 @@ int sock_udp_bind(ip4_t addr, uint16_t port, struct sock **out)
 		kfree(s);
 		return -ENOMEM;
 	}
-	int err = from_err(udp_bind(s->udp, &ip, port));
+	/* Port 0: the port is chosen at the first sendto (see the top of the file). */
+	int err = port ? from_err(udp_bind(s->udp, &ip, port)) : 0;
+	ip_addr_copy(s->udp->local_ip, ip);
 	if (err) {
 		udp_remove(s->udp);
 		kfree(s);
@@ -737,7 +748,25 @@ ssize_t sock_sendto(struct sock *s, const void *buf, size_t len, ip4_t addr, uin
 		return -ENOMEM;
 	pbuf_take(p, buf, (u16_t)len);
 	ip_addr_t ip = to_ip(addr);
+	if (!s->udp->local_port) {
+		err = net_bind_steered(s->udp, true, addr, port);
+		if (err) {
+			pbuf_free(p);
+			return err;
+		}
+	}
+	/* lwIP fragments a datagram after building it, and a device that completes checksums
+	 * sees one fragment at a time: a datagram too large for one packet gets its checksum
+	 * from lwIP (the driver leaves fragments alone). */
+	struct netif *nif = ip4_route(ip_2_ip4(&ip));
+	u16_t csum = nif ? nif->chksum_flags : 0;
+	bool sw_csum = nif && nif->mtu && len + IP_HLEN + UDP_HLEN > nif->mtu &&
+	               !(csum & NETIF_CHECKSUM_GEN_UDP);
+	if (sw_csum)
+		NETIF_SET_CHECKSUM_CTRL(nif, csum | NETIF_CHECKSUM_GEN_UDP);
 	err = from_err(udp_sendto(s->udp, p, &ip, port));
+	if (sw_csum)
+		NETIF_SET_CHECKSUM_CTRL(nif, csum);
 	pbuf_free(p);
 	return err ? err : (ssize_t)len;
 }
@@ -831,6 +860,11 @@ int net_wait_up(uint64_t timeout_ns)
 void net_stats(struct net_stats *out)
 {
 	*out = stats;
+	/* lwIP counts the frames it drops for a bad checksum; it checks every frame the device
+	 * did not vouch for (net/virtio_net.c) */
+	out->rx_csum_bad = (uint64_t)lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr +
+	                   lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr;
+	out->rx_dropped += out->rx_csum_bad;
 }
 
 void net_count_rx(size_t bytes)

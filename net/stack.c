@@ -6,18 +6,28 @@
  * lwIP, delivers what the loopback interface queued, and runs lwIP's due timers. A kernel
  * timer is kept armed at lwIP's next timeout so that a halted core wakes up for it.
  * Every variable here is PERCORE, like all of lwIP's own.
+ *
+ * It also chooses the local port of outgoing flows (net_bind_steered): one whose replies the
+ * NIC's receive-side scaling delivers to this core, the only one whose lwIP knows the flow.
  */
+#include <stdlib.h>
+#include <isle/errno.h>
 #include <isle/thread.h>
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 #include "lwip/init.h"
+#include "lwip/ip4.h"
 #include "lwip/netif.h"
+#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "lwip/udp.h"
 #include "kernel/core.h"
 #include "net/stack.h"
 #include "net/virtio_net.h"
 
 #define MAX_POLLS 4
+#define EPHEMERAL_FIRST 49152 /* local ports we choose from: IANA's dynamic range, as lwIP's */
+#define EPHEMERAL_COUNT 16384
 
 PERCORE static struct net_driver_poll polls[MAX_POLLS]; /* [o] drivers of this core */
 PERCORE static unsigned npolls;                         /* [o] */
@@ -73,4 +83,30 @@ bool net_poll(void)
 		}
 	}
 	return did;
+}
+
+int net_bind_steered(void *pcb, bool udp, uint32_t peer, uint16_t peer_port)
+{
+	ip4_addr_t dst = { peer };
+	struct netif *nif = ip4_route(&dst);
+	if (!nif)
+		return 0; /* no route: connect or sendto says so */
+	/* the local address the flow will have: the socket's own, else the interface's */
+	uint32_t local = udp ? ip4_addr_get_u32(ip_2_ip4(&((struct udp_pcb *)pcb)->local_ip)) : 0;
+	if (!local)
+		local = ip4_addr_get_u32(netif_ip4_addr(nif));
+	if (vnet_rx_queue(nif, udp, peer, peer_port, local, EPHEMERAL_FIRST) < 0)
+		return 0; /* the device does not steer by port: any port will do */
+	/* Try the ports from a random point on (as lwIP would), most of them hash elsewhere. */
+	unsigned start = (unsigned)rand() % EPHEMERAL_COUNT;
+	for (unsigned i = 0; i < EPHEMERAL_COUNT; i++) {
+		uint16_t port = (uint16_t)(EPHEMERAL_FIRST + (start + i) % EPHEMERAL_COUNT);
+		if (vnet_rx_queue(nif, udp, peer, peer_port, local, port) != (int)core_id())
+			continue;
+		err_t e = udp ? udp_bind(pcb, &((struct udp_pcb *)pcb)->local_ip, port)
+		              : tcp_bind(pcb, IP4_ADDR_ANY, port);
+		if (e == ERR_OK)
+			return 0;
+	}
+	return -EADDRINUSE; /* every port that steers here is taken */
 }

@@ -5,6 +5,7 @@
 #ifndef ISLE_NET_STACK_H
 #define ISLE_NET_STACK_H
 
+#include <stdint.h>
 #include "kernel/compiler.h"
 
 /* Initialises this core's lwIP (loopback 127.0.0.1 included) and registers net_poll with the
@@ -20,5 +21,15 @@ struct net_driver_poll {
 	void *arg;               /* [o] */
 };
 void net_register_poll(bool (*poll)(void *arg), void *arg); /* this core */
+
+/*
+ * Binds an unbound lwIP pcb (struct tcp_pcb, or struct udp_pcb if udp) to a local port for a
+ * flow to peer:peer_port (network byte order; host order) such that the NIC delivers the
+ * peer's packets to this core: a free ephemeral port whose RSS hash selects this core's queue.
+ * 0 when bound, or when the device does not steer by port (no RSS, or the route is not the
+ * NIC) and the pcb is left for lwIP to bind as it likes; -EADDRINUSE when no such port is
+ * free. A UDP pcb keeps the address in its local_ip. Thread context, on the pcb's core.
+ */
+int net_bind_steered(void *pcb, bool udp, uint32_t peer, uint16_t peer_port);
 
 #endif

@@ -2,15 +2,36 @@
  * virtio_net.c - virtio-net with one queue pair per core, and each core's lwIP interface.
  *
  * Boot core, before the other cores start (vnet_probe): find the device, negotiate
- * VERSION_1, MAC, STATUS, CTRL_VQ and MQ, set up min(device pairs, cores) queue pairs with the
- * receive queue of pair i signalling core i through MSI-X entry i, and tell the device how many
- * pairs to use. Queue memory comes from the shared region; from then on pair i belongs to core
- * i alone. Cores beyond the device's pairs run without a NIC queue (the boot log says so).
+ * VERSION_1, MAC, STATUS, CTRL_VQ, MQ and, when offered, the checksum offloads (CSUM,
+ * GUEST_CSUM) and RSS; set up min(device pairs, cores) queue pairs with the receive queue of
+ * pair i signalling core i through MSI-X entry i, and tell the device how many pairs to use
+ * (with RSS: the RSS configuration, below). Queue memory comes from the shared region; from
+ * then on pair i belongs to core i alone. Cores beyond the device's pairs run without a NIC
+ * queue (the boot log says so).
  *
  * Every core (vnet_attach_core): fill its receive queue, add its lwIP netif (same MAC and IP on
  * every core: one NIC), and register its poll. The poll receives in batches with device
  * interrupts off and turns them back on only when the queue is empty, so an idle core sleeps
  * until a packet comes and a busy core takes no interrupts.
+ *
+ * Checksums. lwIP 2.1 cannot be told per packet that a checksum was verified already, only per
+ * interface (LWIP_CHECKSUM_CTRL_PER_NETIF). Since a frame goes through lwIP synchronously
+ * inside netif->input, per interface is per frame here: with GUEST_CSUM the interface rests
+ * with lwIP's TCP/UDP/ICMP checks off, and a frame the device did not vouch for (neither
+ * DATA_VALID nor NEEDS_CSUM, or an IP fragment, whose datagram lwIP may complete and deliver
+ * during this very call) goes in with them switched on, so lwIP verifies it exactly as it
+ * would without the offload; bad ones are dropped and counted (net_stats: rx_csum_bad). The
+ * IPv4 header checksum is always checked. With CSUM as well, lwIP leaves the TCP and UDP
+ * checksums to the device: linkoutput puts the pseudo-header sum in the checksum field and
+ * sets NEEDS_CSUM. Only together: lwIP loops packets to our own address back through this
+ * interface without the device, with a zero checksum that must then not be checked.
+ *
+ * RSS. With VIRTIO_NET_F_RSS the device hashes each received IPv4 packet (Toeplitz, over
+ * addresses and TCP/UDP ports, net/toeplitz.h) with our key and delivers it to the queue the
+ * indirection table names. Incoming connections spread over the cores by that hash; for an
+ * outgoing one, the socket layer asks vnet_rx_queue() which local port brings the replies back
+ * to its own core. Without RSS the host's own steering decides (a multiqueue tap follows the
+ * queue the guest last transmitted a flow on, and forgets after a few idle seconds).
  *
  * Packets every core needs go to them by message: ARP (so every core's ARP cache learns the
  * neighbours whichever queue the reply came in on) and DHCP replies (DHCP runs on core 0; the
@@ -25,6 +46,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/trap.h"
@@ -45,12 +67,25 @@
 #include "arch/x86_64/ioapic.h"
 #include "kernel/cmdline.h"
 #include "kernel/virtio/virtio.h"
+#include "net/toeplitz.h"
 
 #define QUEUE_SIZE 256
 #define BUF_SIZE 2048
-#define HDR_LEN sizeof(struct virtio_net_hdr_mrg_rxbuf)
+#define HDR_LEN sizeof(struct virtio_net_hdr_v1)
 #define RX_BUDGET 64
 #define VEC_NET 0x40
+#define ETH_HLEN 14
+#define RSS_TABLE_MAX 128 /* indirection table entries we use at most (QEMU's maximum) */
+#define RSS_TYPES                                                         \
+	(VIRTIO_NET_RSS_HASH_TYPE_IPv4 | VIRTIO_NET_RSS_HASH_TYPE_TCPv4 | \
+	 VIRTIO_NET_RSS_HASH_TYPE_UDPv4)
+#define FEATURE(f) (1ull << VIRTIO_NET_F_##f)
+
+/* lwIP's checksum work on our interface (see the top of the file). */
+#define CSUM_GEN_SW (NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_ICMP)
+#define CSUM_GEN_L4 (NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_UDP)
+#define CSUM_CHECK_L4 \
+	(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_ICMP)
 
 enum { MSG_NET_FRAME = 20, MSG_NET_ADDR };
 
@@ -69,6 +104,13 @@ struct vnet {
 	uint8_t mac[6];         /* [I] */
 	bool msix;              /* [I] interrupts routed per core */
 	struct vnet_pair *pair; /* [I] array of `pairs`; pair[i] is [o] of core i */
+	bool rx_csum;           /* [I] GUEST_CSUM: the device may vouch for received checksums */
+	bool tx_csum;           /* [I] CSUM (with GUEST_CSUM): the device fills TCP/UDP checksums */
+	bool rss;               /* [I] the device steers by our RSS configuration */
+	uint32_t rss_types;     /* [I] VIRTIO_NET_RSS_HASH_TYPE_* in use */
+	unsigned rss_len;       /* [I] indirection table entries (a power of two) */
+	uint16_t rss_table[RSS_TABLE_MAX]; /* [I] hash & (rss_len - 1) -> queue pair */
+	uint8_t rss_key[TOEPLITZ_KEY_LEN]; /* [I] the Toeplitz key, drawn at boot */
 };
 
 static struct vnet dev; /* [I] after vnet_probe */
@@ -105,7 +147,7 @@ static int ctrl_command(struct virtq *cq, uint8_t cls, uint8_t cmd, const void *
 	/* Identity-mapped memory, so that the addresses are physical ones for the device. */
 	struct ctrl {
 		struct virtio_net_ctrl_hdr hdr;
-		uint8_t payload[16];
+		uint8_t payload[512]; /* the largest command: RSS, 307 bytes with a full table */
 		uint8_t ack;
 	} *c = boot_alloc(sizeof(*c));
 	if (!c || len > sizeof(c->payload))
@@ -173,16 +215,72 @@ static int setup_pairs(void)
 	return 0;
 }
 
+/*
+ * Configures RSS (which also sets the number of queue pairs, like VQ_PAIRS_SET): hash IPv4
+ * with TCP and UDP ports, a random key, an indirection table that deals the queue pairs out
+ * in turn, and queue 0 for what the device cannot hash (ARP). 0, or -EIO if the device lacks
+ * what steering needs or refused the configuration (then the caller sets the pairs alone).
+ */
+static int rss_setup(struct virtq *cq, volatile struct virtio_net_config *cfg)
+{
+	uint32_t types = cfg->supported_hash_types & RSS_TYPES;
+	unsigned max_len = cfg->rss_max_indirection_table_length;
+	if (!(types & VIRTIO_NET_RSS_HASH_TYPE_TCPv4) || cfg->rss_max_key_size < TOEPLITZ_KEY_LEN ||
+	    !max_len)
+		return -EIO;
+	unsigned len = RSS_TABLE_MAX;
+	while (len > max_len)
+		len /= 2;
+	for (unsigned i = 0; i < TOEPLITZ_KEY_LEN; i++)
+		dev.rss_key[i] = (uint8_t)(rand() >> 7);
+	for (unsigned i = 0; i < len; i++)
+		dev.rss_table[i] = (uint16_t)(i % dev.pairs);
+	/* struct virtio_net_rss_config, whose table has a length of our choosing: little-endian
+	 * fields, laid out by hand */
+	uint8_t cmd[4 + 2 + 2 + 2 * RSS_TABLE_MAX + 2 + 1 + TOEPLITZ_KEY_LEN], *c = cmd;
+	uint16_t mask = (uint16_t)(len - 1), unclassified = 0, pairs = (uint16_t)dev.pairs;
+	memcpy(c, &types, 4);
+	memcpy(c + 4, &mask, 2);
+	memcpy(c + 6, &unclassified, 2);
+	memcpy(c + 8, dev.rss_table, 2 * len);
+	c += 8 + 2 * len;
+	memcpy(c, &pairs, 2);
+	c[2] = TOEPLITZ_KEY_LEN;
+	memcpy(c + 3, dev.rss_key, TOEPLITZ_KEY_LEN);
+	c += 3 + TOEPLITZ_KEY_LEN;
+	if (ctrl_command(cq, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, cmd,
+	                 (uint32_t)(c - cmd)) < 0)
+		return -EIO;
+	dev.rss = true;
+	dev.rss_types = types;
+	dev.rss_len = len;
+	return 0;
+}
+
+/* The boot line's list of what the device does for us. */
+static const char *offloads(void)
+{
+	static char s[80];
+	ksnprintf(s, sizeof(s), "checksums: rx %s, tx %s; %s", dev.rx_csum ? "device" : "software",
+	          dev.tx_csum ? "device" : "software", dev.rss ? "RSS steering" : "host steering");
+	return s;
+}
+
 void vnet_probe(void)
 {
 	if (!find_device())
 		return;
 	const struct virtio_ops *ops = dev.vd.ops;
 	uint64_t have = ops->features(&dev.vd);
-	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
-	                1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_CTRL_VQ |
-	                1ull << VIRTIO_NET_F_MQ;
+	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | FEATURE(MAC) | FEATURE(STATUS) |
+	                FEATURE(CTRL_VQ) | FEATURE(MQ) | FEATURE(CSUM) | FEATURE(GUEST_CSUM) |
+	                FEATURE(RSS);
 	uint64_t f = have & want;
+	if (!(f & FEATURE(CTRL_VQ)))
+		f &= ~(FEATURE(MQ) | FEATURE(RSS)); /* both need the control queue (spec 5.1.3.1) */
+	/* transmit offload only together with receive offload: see the top of the file */
+	if (!(f & FEATURE(GUEST_CSUM)))
+		f &= ~FEATURE(CSUM);
 	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&dev.vd, f) < 0) {
 		log_error("virtio-net: device refused the features (offered %#lx)", have);
 		ops->fail(&dev.vd);
@@ -192,14 +290,16 @@ void vnet_probe(void)
 	volatile struct virtio_net_config *cfg = (volatile void *)dev.vd.device_cfg;
 	for (int i = 0; i < 6; i++)
 		dev.mac[i] = (f & (1ull << VIRTIO_NET_F_MAC)) ? cfg->mac[i] : (uint8_t)(0x52 + i);
-	unsigned max_pairs = (f & (1ull << VIRTIO_NET_F_MQ)) ? cfg->max_virtqueue_pairs : 1;
+	unsigned max_pairs = (f & (FEATURE(MQ) | FEATURE(RSS))) ? cfg->max_virtqueue_pairs : 1;
+	dev.rx_csum = f & FEATURE(GUEST_CSUM);
+	dev.tx_csum = f & FEATURE(CSUM);
 	/* An MMIO device has one interrupt line: one queue pair, on the boot core. */
 	dev.pairs = dev.vd.mmio ? 1 : MIN(MIN(max_pairs, ncores), MAX_CORES);
 	dev.pair = boot_alloc(sizeof(struct vnet_pair) * dev.pairs);
 	struct virtq *cq = NULL;
 	if (!dev.pair || setup_pairs() < 0)
 		goto fail;
-	if (f & (1ull << VIRTIO_NET_F_CTRL_VQ)) {
+	if (f & FEATURE(CTRL_VQ)) {
 		cq = boot_alloc(sizeof(*cq));
 		if (!cq || setup_queue(cq, "virtio-net ctrl%u", 0, (uint16_t)(2 * max_pairs),
 		                       VIRTIO_NO_VECTOR) < 0)
@@ -212,21 +312,23 @@ void vnet_probe(void)
 	ops->driver_ok(&dev.vd);
 	if (dev.pairs > 1) {
 		uint16_t n = (uint16_t)dev.pairs;
-		if (!cq || ctrl_command(cq, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n,
-		                        2) < 0) {
+		if (cq && (f & FEATURE(RSS)) && rss_setup(cq, cfg) < 0)
+			log_warn("virtio-net: the device refused our RSS configuration");
+		if (!dev.rss && (!cq || ctrl_command(cq, VIRTIO_NET_CTRL_MQ,
+		                                     VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n, 2) < 0)) {
 			log_warn("virtio-net: could not enable %u queue pairs; using 1", dev.pairs);
 			dev.pairs = 1;
 		}
 	}
 	dev_found = true;
 	log_info("virtio-net %s: mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s (device has "
-	         "%u), "
-	         "%s",
+	         "%u), %s; %s",
 	         dev.vd.where, dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4],
 	         dev.mac[5], dev.pairs, dev.pairs > 1 ? "s" : "", max_pairs,
 	         dev.msix      ? "MSI-X per core"
 	         : dev.vd.mmio ? "interrupt line to core 0"
-	                       : "polling");
+	                       : "polling",
+	         offloads());
 	if (dev.pairs < ncores)
 		log_info("virtio-net: cores %u..%u have no NIC queue (the device has %u pair%s)",
 		         dev.pairs, ncores - 1, max_pairs, max_pairs > 1 ? "s" : "");
@@ -236,7 +338,142 @@ fail:
 	ops->fail(&dev.vd);
 }
 
+/* ---- checksums ----------------------------------------------------------------------------- */
+
+/* Adds len bytes to a ones' complement sum of big-endian 16-bit words. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * The IPv4 packet in an Ethernet frame: its header length, total length and protocol, or
+ * false if the frame holds none (or a broken one; lwIP then drops it). *frag tells whether it
+ * is a fragment (more fragments, or an offset).
+ */
+static bool ipv4_parse(const uint8_t *f, uint32_t len, unsigned *ihl, unsigned *total,
+                       uint8_t *proto, bool *frag)
+{
+	const uint8_t *ip = f + ETH_HLEN;
+	if (len < ETH_HLEN + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[0] >> 4 != 4)
+		return false;
+	*ihl = (ip[0] & 15) * 4u;
+	*total = (unsigned)ip[2] << 8 | ip[3];
+	*proto = ip[9];
+	*frag = (ip[6] & 0x3f) || ip[7]; /* MF, or a fragment offset */
+	return *ihl >= 20 && *total >= *ihl && ETH_HLEN + *total <= len;
+}
+
+/*
+ * Transmit offload: a whole TCP or UDP packet leaves its checksum to the device. The field
+ * gets the pseudo-header sum (lwIP left 0 there) and the header says where the device starts
+ * summing and where it puts the result (virtio 1.2, 5.1.6.2). Fragments keep what lwIP wrote:
+ * the checksum of a fragmented datagram covers all of its fragments (socket.c makes lwIP
+ * compute it for a datagram that will be fragmented).
+ */
+static void tx_csum_offload(struct virtio_net_hdr_v1 *h, uint8_t *f, uint32_t len)
+{
+	unsigned ihl, total, at;
+	uint8_t proto;
+	bool frag;
+	if (!ipv4_parse(f, len, &ihl, &total, &proto, &frag) || frag)
+		return;
+	if (proto == IP_PROTO_TCP)
+		at = 16;
+	else if (proto == IP_PROTO_UDP)
+		at = 6;
+	else
+		return;
+	unsigned l4 = ETH_HLEN + ihl, l4len = total - ihl;
+	if (l4len < at + 2)
+		return;
+	uint16_t pseudo = csum_fold(csum_add(proto + l4len, f + ETH_HLEN + 12, 8));
+	f[l4 + at] = (uint8_t)(pseudo >> 8);
+	f[l4 + at + 1] = (uint8_t)pseudo;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = (uint16_t)l4;
+	h->csum_offset = (uint16_t)at;
+}
+
+/*
+ * Receive offload: whether the device vouches for the checksums of this frame. DATA_VALID
+ * means it checked them; NEEDS_CSUM means the packet comes from a local sender and its
+ * checksum was never computed (the field holds the pseudo-header sum), so its data is as good
+ * as checked. lwIP ignores a TCP or UDP checksum it is not asked to check; anything else with
+ * NEEDS_CSUM (ICMP) gets its checksum completed here, since lwIP's echo reply adjusts the
+ * request's checksum rather than computing its own.
+ */
+static bool rx_csum_vouched(const struct virtio_net_hdr_v1 *h, uint8_t *f, uint32_t len)
+{
+	unsigned ihl, total;
+	uint8_t proto;
+	bool frag;
+	if (!dev.rx_csum ||
+	    !(h->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM)))
+		return false;
+	if (!ipv4_parse(f, len, &ihl, &total, &proto, &frag))
+		return true; /* not IPv4: lwIP checks nothing anyway */
+	if (frag)
+		return false; /* lwIP may complete a datagram of unchecked fragments with it */
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || proto == IP_PROTO_TCP ||
+	    proto == IP_PROTO_UDP)
+		return true;
+	uint32_t start = h->csum_start, at = start + h->csum_offset;
+	if (start < ETH_HLEN + ihl || at + 2 > ETH_HLEN + total)
+		return false; /* nonsense offsets: let lwIP judge the packet as it is */
+	uint16_t sum = (uint16_t)~csum_fold(csum_add(0, f + start, ETH_HLEN + total - start));
+	f[at] = (uint8_t)(sum >> 8);
+	f[at + 1] = (uint8_t)sum;
+	return true;
+}
+
 /* ---- every core: its queue pair and interface ------------------------------------------------ */
+
+/* What lwIP checks and computes on our interface between frames (see the top of the file). */
+static u16_t csum_resting(void)
+{
+	return CSUM_GEN_SW | NETIF_CHECKSUM_CHECK_IP | (dev.tx_csum ? 0 : CSUM_GEN_L4) |
+	       (dev.rx_csum ? 0 : CSUM_CHECK_L4);
+}
+
+/*
+ * Whether the device ran out of receive buffers on q: it then asks to be notified of new ones
+ * (clears VRING_USED_F_NO_NOTIFY), which it does not while it has some.
+ */
+static bool rx_starved(const struct virtq *q)
+{
+	return !(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
+}
+
+/*
+ * Works around a stall of QEMU's software RSS (hw/net/virtio-net.c, 7.2): a frame read from
+ * tap queue i and steered to our queue j while j has no buffers is held back on queue i, and
+ * QEMU stops reading tap queue i until it retries, which it does only when queue i (not j) is
+ * notified, and it suppresses notifications of a queue that has buffers. So the core of a
+ * starved queue, having given it buffers again, rings every receive queue's doorbell. This
+ * writes device registers only (their addresses are [I]); no other core's state is touched.
+ */
+static void rx_wake_all(void)
+{
+	for (unsigned i = 0; i < dev.pairs; i++) {
+		const struct virtq *q = &dev.pair[i].rx;
+		if (q->notify_32)
+			*(volatile uint32_t *)q->notify_addr = q->notify_data; /* device register */
+		else
+			*(volatile uint16_t *)q->notify_addr = q->notify_data; /* device register */
+	}
+}
 
 static void refill_rx(struct vnet_pair *p)
 {
@@ -278,6 +515,8 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 	uint8_t *buf = p->tx_free[--p->tx_nfree];
 	memset(buf, 0, HDR_LEN);
 	pbuf_copy_partial(pb, buf + HDR_LEN, pb->tot_len, 0);
+	if (dev.tx_csum)
+		tx_csum_offload((struct virtio_net_hdr_v1 *)buf, buf + HDR_LEN, pb->tot_len);
 	struct virtq_buf b = { buf, (uint32_t)(HDR_LEN + pb->tot_len), false };
 	if (virtq_add(&p->tx, &b, 1, buf) < 0) {
 		p->tx_free[p->tx_nfree++] = buf;
@@ -300,11 +539,12 @@ static err_t vnet_netif_init(struct netif *nif)
 	        NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
 	nif->output = etharp_output;
 	nif->linkoutput = vnet_linkoutput;
+	NETIF_SET_CHECKSUM_CTRL(nif, csum_resting());
 	return ERR_OK;
 }
 
 /* Gives a copy of a frame to other cores (ARP) or to core 0 (DHCP replies). */
-static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len)
+static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len, bool vouched)
 {
 	if (dst >= dev.pairs || dst == core_id())
 		return;
@@ -312,11 +552,12 @@ static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len)
 	if (!copy)
 		return;
 	memcpy(copy, frame, len);
-	struct msg m = { .type = MSG_NET_FRAME, .arg = len, .w = { (uintptr_t)copy } };
+	struct msg m = { .type = MSG_NET_FRAME, .arg = len, .w = { (uintptr_t)copy, vouched } };
 	msg_send(dst, &m);
 }
 
-static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len)
+/* Hands a frame to lwIP; it checks the checksums unless the device vouched for them. */
+static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len, bool vouched)
 {
 	struct pbuf *pb = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
 	if (!pb) {
@@ -324,41 +565,48 @@ static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len)
 		return;
 	}
 	pbuf_take(pb, frame, (u16_t)len);
+	bool check = dev.rx_csum && !vouched; /* without rx_csum lwIP always checks */
+	if (check)
+		NETIF_SET_CHECKSUM_CTRL(&p->netif, csum_resting() | CSUM_CHECK_L4);
 	if (p->netif.input(pb, &p->netif) != ERR_OK) {
 		pbuf_free(pb);
 		net_count_drop();
 	}
+	if (check)
+		NETIF_SET_CHECKSUM_CTRL(&p->netif, csum_resting());
 }
 
 static void on_frame(const struct msg *m)
 {
 	void *frame = (void *)(uintptr_t)m->w[0];
 	if (mine)
-		input_frame(mine, frame, m->arg);
+		input_frame(mine, frame, m->arg, m->w[1]);
 	kfree(frame); /* a remote free: the copy goes home */
 }
 MSG_HANDLER(MSG_NET_FRAME, on_frame);
 
 /* Decides where a received frame goes: here, here and everywhere (ARP), or core 0 (DHCP). */
-static void receive(struct vnet_pair *p, const uint8_t *f, uint32_t len)
+static void receive(struct vnet_pair *p, const struct virtio_net_hdr_v1 *h, uint8_t *f,
+                    uint32_t len)
 {
 	if (len < 14 || len > 1514) {
 		net_count_drop();
 		return;
 	}
+	bool vouched = rx_csum_vouched(h, f, len);
 	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
 	if (type == ETHTYPE_ARP) {
 		for (unsigned c = 0; c < dev.pairs; c++)
-			forward_frame(c, f, len);
+			forward_frame(c, f, len, vouched);
 	} else if (type == ETHTYPE_IP && len >= 14 + 20 + 8 && f[14 + 9] == 17 && core_id() != 0) {
 		unsigned ihl = (f[14] & 15) * 4u;
 		if (len >= 14 + ihl + 4 && f[14 + ihl + 2] == 0 && f[14 + ihl + 3] == 68) {
-			forward_frame(0, f, len); /* DHCP reply: core 0 runs DHCP */
+			forward_frame(0, f, len, vouched); /* DHCP reply: core 0 runs DHCP */
 			return;
 		}
 	}
 	net_count_rx(len);
-	input_frame(p, f, len);
+	input_frame(p, f, len, vouched);
 }
 
 static bool vnet_poll(void *arg)
@@ -372,15 +620,22 @@ static bool vnet_poll(void *arg)
 		for (int n = 0; n < RX_BUDGET && (buf = virtq_get(&p->rx, &len)); n++) {
 			did = true;
 			if (len >= HDR_LEN)
-				receive(p, buf + HDR_LEN, len - HDR_LEN);
+				receive(p, (const struct virtio_net_hdr_v1 *)buf, buf + HDR_LEN,
+				        len - HDR_LEN);
 			else
 				net_count_drop();
 			struct virtq_buf b = { buf, BUF_SIZE, true };
 			if (virtq_add(&p->rx, &b, 1, buf) < 0)
 				kfree(buf);
 		}
-		if (did)
+		if (did) {
+			/* before and after the kick: the device may starve meanwhile, or take
+			 * note of the new buffers at once */
+			bool starved = rx_starved(&p->rx);
 			virtq_kick(&p->rx);
+			if (dev.rss && (starved || rx_starved(&p->rx)))
+				rx_wake_all();
+		}
 		if (p->rx.num_free > p->rx.size / 2)
 			refill_rx(p); /* buffers lost to kmalloc failures come back here */
 		if (!virtq_intr_on(&p->rx))
@@ -402,6 +657,21 @@ static void on_irq(unsigned vector, void *arg)
 	(void)arg; /* ending the halt is enough: the scheduler loop polls the queue */
 	if (dev.vd.mmio)
 		virtio_mmio_ack(&dev.vd); /* lower the (level-triggered) line */
+}
+
+/* ---- steering ------------------------------------------------------------------------------ */
+
+int vnet_rx_queue(const struct netif *nif, bool udp, uint32_t peer, uint16_t peer_port,
+                  uint32_t local, uint16_t local_port)
+{
+	if (!dev.rss || !mine || nif != &mine->netif)
+		return -1;
+	if (!(dev.rss_types &
+	      (udp ? VIRTIO_NET_RSS_HASH_TYPE_UDPv4 : VIRTIO_NET_RSS_HASH_TYPE_TCPv4)))
+		return -1; /* hashed by addresses alone: no port steers the flow */
+	/* as the device hashes a packet it receives: the peer is its source */
+	uint32_t hash = toeplitz_ipv4_ports(dev.rss_key, peer, local, peer_port, local_port);
+	return dev.rss_table[hash & (dev.rss_len - 1)];
 }
 
 /* ---- addresses ----------------------------------------------------------------------------- */

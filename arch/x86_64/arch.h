@@ -44,6 +44,8 @@ struct boot_stage {
 };
 const struct boot_stage *arch_boot_stages(unsigned *n);
 const char *arch_describe(void); /* one line: machine, APIC mode, TSC source */
+/* The wall clock from the RTC: seconds since 1970 (UTC), 0 if unknown. Boot core, once. */
+int64_t arch_rtc_seconds(void);
 
 /* virtio-mmio devices the firmware tables declare (microvm). */
 struct acpi_mmio_dev;

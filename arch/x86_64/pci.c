@@ -144,6 +144,10 @@ static void add_device(uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 
 unsigned pci_init(void)
 {
+	static bool scanned; /* [I] boot core: every driver's probe calls this; scan once */
+	if (scanned)
+		return ndevs;
+	scanned = true;
 	/* No PCI at all (microvm): the address register does not hold what we write. */
 	outl(CFG_ADDR, 0x80000000u);
 	if (inl(CFG_ADDR) != 0x80000000u)

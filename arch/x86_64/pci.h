@@ -28,7 +28,7 @@ struct pci_dev {
 };
 
 /* Scans the buses; boot core, before other cores start. Returns the number of devices. */
-unsigned pci_init(void);
+unsigned pci_init(void); /* scans the bus the first time; the number of devices */
 /* The i-th device with this vendor and device id, or NULL. */
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, unsigned i);
 

@@ -17,6 +17,7 @@
  */
 #include <string.h>
 #include <isle/errno.h>
+#include <isle/fs.h>
 #include <isle/mem.h>
 #include <isle/thread.h>
 
@@ -74,6 +75,28 @@ static void conn_put(struct conn *c, const void *data, size_t n)
 	}
 }
 
+/* Queues the content of an open file, read straight into out[] a piece at a time. */
+static void conn_put_file(struct conn *c, struct site_file *f)
+{
+	uint64_t left = f->size;
+	while (left > 0 && !c->dead) {
+		if (c->out_len == sizeof(c->out))
+			conn_flush(c);
+		size_t room = sizeof(c->out) - c->out_len;
+		if (room > left)
+			room = (size_t)left;
+		ssize_t n = fs_read(f->fd, c->out + c->out_len, room);
+		if (n <= 0) {
+			/* the head promised more bytes: only closing can tell the client */
+			c->ctr->file_errors++;
+			c->dead = true;
+			return;
+		}
+		c->out_len += (size_t)n;
+		left -= (uint64_t)n;
+	}
+}
+
 static void conn_respond(struct conn *c, int status, const char *type, const void *body, size_t len,
                          bool head_only, bool keep_alive)
 {
@@ -113,11 +136,21 @@ static void conn_answer(struct conn *c, const struct http_request *req)
 		kfree(json);
 		return;
 	}
-	const struct site_file *f = site_find(req->path);
-	if (f)
-		conn_respond(c, 200, f->type, f->data, f->len, head_only, keep);
-	else
+	struct site_file f;
+	int err = site_open(req->path, &f);
+	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG) {
 		conn_error(c, 404, keep, head_only);
+		return;
+	}
+	if (err < 0) {
+		c->ctr->file_errors++;
+		conn_error(c, 500, keep, head_only);
+		return;
+	}
+	conn_respond(c, 200, f.type, NULL, f.size, true, keep);
+	if (!head_only)
+		conn_put_file(c, &f);
+	site_close(&f);
 }
 
 /* Ends the connection politely: FIN, then discard what still arrives for a moment. */

@@ -1,6 +1,6 @@
 /*
  * httpd.h - what the parts of httpd share: limits, the per-core state, and the entry points of
- * conn.c (one connection), site.c (the built-in files) and stats.c (GET /stats).
+ * conn.c (one connection), site.c (the files, from the file tree) and stats.c (GET /stats).
  *
  * httpd shares nothing between cores. Every core has a listener on the same port, its own
  * connections and its own counters in httpd_cores[core]; only threads and message handlers of
@@ -30,13 +30,14 @@
 
 /* Per-core counters (the reader of /stats sums cores). */
 struct httpd_counters {
-	uint64_t accepted;   /* connections accepted, refused ones included */
-	uint64_t refused;    /* connections answered 503 and closed (limit, no memory) */
-	uint64_t open;       /* connections open now */
-	uint64_t requests;   /* requests answered (errors included) */
-	uint64_t errors;     /* requests answered with 4xx/5xx and closed (bad requests) */
-	uint64_t timeouts;   /* connections closed because the client was too slow or gone */
-	uint64_t bytes_sent; /* response bytes handed to the TCP/IP stack */
+	uint64_t accepted;    /* connections accepted, refused ones included */
+	uint64_t refused;     /* connections answered 503 and closed (limit, no memory) */
+	uint64_t open;        /* connections open now */
+	uint64_t requests;    /* requests answered (errors included) */
+	uint64_t errors;      /* requests answered with 4xx/5xx and closed (bad requests) */
+	uint64_t timeouts;    /* connections closed because the client was too slow or gone */
+	uint64_t bytes_sent;  /* response bytes handed to the TCP/IP stack */
+	uint64_t file_errors; /* files that could not be opened or read (500 or a cut response) */
 };
 
 /*
@@ -60,17 +61,18 @@ int conn_thread(void *arg);
 /* conn.c: answers 503 and closes s, without blocking for long (the listener's refusal). */
 void conn_refuse(struct sock *s);
 
-/* site.c: one built-in file. */
+/* site.c: an open file of the site, owned by the connection thread that opened it. */
 struct site_file {
-	const char *path; /* [I] as requested, e.g. "/style.css" */
-	const char *type; /* [I] its Content-Type */
-	const char *data; /* [I] its bytes */
-	size_t len;       /* [I] how many */
+	int fd;           /* open on the calling core */
+	uint64_t size;    /* bytes */
+	const char *type; /* its Content-Type */
 };
-/* Generates the files made at start-up. Once, before any listener starts. */
-void site_init(void);
-/* The file at a normalized path ("/" is "/index.html"), or NULL. Any core. */
-const struct site_file *site_find(const char *path);
+/* Sets the document root (a directory). 0, or -errno. Once, before any listener starts. */
+int site_init(const char *dir);
+/* Opens the file at a normalized request path (a directory means its index.html). 0, or
+ * -ENOENT/-ENOTDIR/-ENAMETOOLONG (404), another -errno (500). Thread context, any core. */
+int site_open(const char *path, struct site_file *f);
+void site_close(struct site_file *f);
 
 /* stats.c: the /stats JSON document, gathered from every core by messages: a heap block the
  * caller kfree()s in *out and its length in *len. 0 or -ENOMEM. Thread context. */

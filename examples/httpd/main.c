@@ -1,10 +1,12 @@
 /*
  * httpd - a static HTTP/1.1 server, one of everything per core.
  *
- *   make run APP=httpd CORES=4 ARGS="ip=10.0.2.15 gw=10.0.2.1 mask=255.255.255.0 -- 8080"
+ *   make run APP=httpd CORES=4 SITE=folder ARGS="ip=10.0.2.15 gw=10.0.2.1 -- port=8080"
  *
- * Serves the built-in files of site.c with GET and HEAD, keep-alive and pipelining, and
- * GET /stats (per-core counters as JSON). The port is argv[1], 80 by default.
+ *   httpd [port=N] [root=DIR]      (a bare number is the port, for compatibility)
+ *
+ * Serves the files under DIR (default "/", the initrd; see site.c) with GET and HEAD,
+ * keep-alive and pipelining, and GET /stats (per-core counters as JSON). Port 80 by default.
  *
  * Every core listens on the same port with its own TCP/IP stack; the NIC steers each connection
  * to one core, which accepts it and serves it with a thread of its own until it closes. Nothing
@@ -89,10 +91,18 @@ int main(int argc, char **argv)
 	struct thread *t[HTTPD_MAX_CORES];
 	int failed = 0;
 
-	if (argc > 1) {
-		port = parse_port(argv[1]);
+	const char *root = "/";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "root=", 5) == 0) {
+			root = a + 5;
+			continue;
+		}
+		port = parse_port(strncmp(a, "port=", 5) == 0 ? a + 5 : a);
 		if (port == 0) {
-			printf("httpd: bad port '%s' (usage: httpd [PORT], 1..65535)\n", argv[1]);
+			printf("httpd: bad argument '%s' (usage: httpd [port=1..65535] "
+			       "[root=DIR])\n",
+			       a);
 			return EXIT_FAILURE;
 		}
 	}
@@ -100,7 +110,11 @@ int main(int argc, char **argv)
 		printf("httpd: %u cores, at most %d supported\n", n, HTTPD_MAX_CORES);
 		return EXIT_FAILURE;
 	}
-	site_init();
+	int err = site_init(root);
+	if (err < 0) {
+		printf("httpd: document root %s: %s\n", root, strerror(-err));
+		return EXIT_FAILURE;
+	}
 
 	for (unsigned c = 0; c < n; c++)
 		t[c] = thread_create(c, listen_thread, (void *)(uintptr_t)port);
@@ -123,7 +137,7 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	printf("httpd: listening on port %u on %u cores\n", port, n);
+	printf("httpd: listening on port %u on %u cores, serving %s\n", port, n, root);
 	for (;;)
 		thread_block(); /* nobody wakes main: httpd runs until the VM is stopped */
 }

@@ -1,75 +1,74 @@
 /*
- * site.c - the files httpd serves, built into the image.
+ * site.c - the files httpd serves: one folder of the file tree (isle/fs.h), the document root.
  *
- * A small page, its style sheet, and a 64 KiB text file for throughput tests. The big file is
- * generated at start-up (so the image stays small) by site_init() on the boot core before any
- * listener exists; from then on every file is immutable and all cores read the same bytes. Its
- * content is deterministic: 1024 lines of exactly 64 bytes, "isle httpd 64 KiB test file, line
- * NNNN of 1024" padded with dots, so a client can check what it received (curl | md5sum).
+ * The root is "/" by default: the initrd, a read-only file system that every core reads
+ * without messages (`make run SITE=folder` packs a folder into it; the default site is
+ * examples/httpd/site/). `root=/disk/www` on httpd's command line serves from the ext2 disk
+ * instead, whose calls travel to the disk's owner core by message. A request's path has been
+ * decoded and normalized by http.c (no "." or ".." segments), so it cannot leave the root; a
+ * directory is served by its index.html.
  */
 #include <stdio.h>
 #include <string.h>
+#include <isle/errno.h>
+#include <isle/fs.h>
 
 #include "http.h"
 #include "httpd.h"
 
-#define BIG_LINE 64
-#define BIG_LINES 1024
+static char root[256]; /* [I] after site_init: the root without its trailing '/' ("" for "/") */
 
-static const char index_html[] =
-        "<!DOCTYPE html>\n"
-        "<html lang=\"en\">\n"
-        "<head>\n"
-        "<meta charset=\"utf-8\">\n"
-        "<title>isle httpd</title>\n"
-        "<link rel=\"stylesheet\" href=\"/style.css\">\n"
-        "</head>\n"
-        "<body>\n"
-        "<h1>isle httpd</h1>\n"
-        "<p>This page comes from <b>isle</b>, a shared-nothing multicore unikernel. Every core "
-        "runs its own TCP/IP stack and its own listener on the same port; a connection lives "
-        "on one core from accept to close, served by a thread of its own.</p>\n"
-        "<ul>\n"
-        "<li><a href=\"/stats\">/stats</a>: per-core counters, gathered by messages</li>\n"
-        "<li><a href=\"/64k.txt\">/64k.txt</a>: 64 KiB for throughput tests</li>\n"
-        "</ul>\n"
-        "</body>\n"
-        "</html>\n";
-
-static const char style_css[] =
-        "body { font-family: sans-serif; max-width: 40em; margin: 2em auto; "
-        "color: #222; background: #fafafa; }\n"
-        "h1 { font-weight: normal; border-bottom: 1px solid #ccc; }\n"
-        "a { color: #05a; }\n";
-
-static char big[BIG_LINE * BIG_LINES]; /* [I] after site_init() */
-
-static struct site_file files[] = {
-	{ "/index.html", NULL, index_html, sizeof(index_html) - 1 },
-	{ "/style.css", NULL, style_css, sizeof(style_css) - 1 },
-	{ "/64k.txt", NULL, big, sizeof(big) },
-};
-
-void site_init(void)
+int site_init(const char *dir)
 {
-	for (unsigned i = 0; i < BIG_LINES; i++) {
-		char *line = big + i * BIG_LINE;
-		int n = snprintf(line, BIG_LINE, "isle httpd 64 KiB test file, line %04u of %u ",
-		                 i + 1, BIG_LINES);
-		memset(line + n, '.', BIG_LINE - 1 - (size_t)n);
-		line[BIG_LINE - 1] = '\n';
-	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		files[i].type = http_content_type(files[i].path);
+	struct fs_stat st;
+	size_t n = strlen(dir);
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
+	if (n >= sizeof(root) || dir[0] != '/')
+		return -EINVAL;
+	memcpy(root, dir, n);
+	root[n] = '\0';
+	int err = fs_stat(n ? root : "/", &st);
+	if (err < 0)
+		return err;
+	return S_ISDIR(st.mode) ? 0 : -ENOTDIR;
 }
 
-const struct site_file *site_find(const char *path)
+/* Opens full, a file; fills f. */
+static int open_file(const char *full, struct site_file *f)
 {
-	if (strcmp(path, "/") == 0)
-		path = "/index.html";
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (strcmp(files[i].path, path) == 0)
-			return &files[i];
+	struct fs_stat st;
+	int fd = fs_open(full, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	int err = fs_fstat(fd, &st);
+	if (err < 0 || !S_ISREG(st.mode)) {
+		fs_close(fd);
+		return err < 0 ? err : -EISDIR;
 	}
-	return NULL;
+	f->fd = fd;
+	f->size = st.size;
+	f->type = http_content_type(full);
+	return 0;
+}
+
+int site_open(const char *path, struct site_file *f)
+{
+	char full[FS_PATH_MAX];
+	int n = snprintf(full, sizeof(full), "%s%s", root, path);
+	if (n < 0 || (size_t)n >= sizeof(full) - sizeof("/index.html"))
+		return -ENAMETOOLONG;
+	int err = open_file(full, f);
+	if (err == -EISDIR) {
+		/* a directory: its index.html ("/" ends with '/' already) */
+		snprintf(full + n, sizeof(full) - (size_t)n, "%sindex.html",
+		         full[n - 1] == '/' ? "" : "/");
+		err = open_file(full, f);
+	}
+	return err;
+}
+
+void site_close(struct site_file *f)
+{
+	fs_close(f->fd);
 }

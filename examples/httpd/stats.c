@@ -119,9 +119,9 @@ static void put_counters(struct text *t, const struct httpd_counters *h, uint64_
 {
 	put(t,
 	    "\"accepted\":%lu,\"open\":%lu,\"requests\":%lu,\"bytes_sent\":%lu,\"refused\":%lu,"
-	    "\"errors\":%lu,\"timeouts\":%lu,\"busy_ns\":%lu,\"idle_ns\":%lu",
+	    "\"errors\":%lu,\"timeouts\":%lu,\"file_errors\":%lu,\"busy_ns\":%lu,\"idle_ns\":%lu",
 	    h->accepted, h->open, h->requests, h->bytes_sent, h->refused, h->errors, h->timeouts,
-	    busy_ns, idle_ns);
+	    h->file_errors, busy_ns, idle_ns);
 }
 
 /* The net object; with its NIC queue (-1: none) for one core, without it for the total. */
@@ -166,6 +166,7 @@ static void format(struct text *t, struct stats_request *req, unsigned ncores)
 		sum.requests += s->httpd.requests;
 		sum.errors += s->httpd.errors;
 		sum.timeouts += s->httpd.timeouts;
+		sum.file_errors += s->httpd.file_errors;
 		sum.bytes_sent += s->httpd.bytes_sent;
 		busy += s->sched.busy_ns;
 		idle += s->sched.idle_ns;

@@ -18,6 +18,19 @@
  *    image.
  *  - fs_fsync(fd) returns when the file's data and metadata are on the disk (a virtio-blk flush
  *    has completed); fs_sync() does the same for everything.
+ *  - A buffer or path handed to a filesystem of another core MUST NOT be a PERCORE variable (its
+ *    address means other memory there): -EFAULT.
+ *
+ * Paths are absolute ("/etc/motd"; a relative path is -EINVAL); repeated '/' are ignored; "."
+ * and ".." work as in POSIX (".." of "/" is "/"; ".." at a mount's root leaves the mount). A
+ * component longer than FS_NAME_MAX, or a path of FS_PATH_MAX bytes or more, is -ENAMETOOLONG;
+ * more than 64 nested directories is -ELOOP. Symbolic links are never followed: opening one or
+ * walking through one is -ELOOP, fs_stat describes the link itself. The flags mean what POSIX
+ * says: O_TRUNC acts only with write access, pwrite ignores O_APPEND, a read-only filesystem
+ * refuses changes with -EROFS, fs_rename across filesystems is -EXDEV, and a mount point (or
+ * a directory holding one) cannot be removed or renamed (-EBUSY). Threads of one core that
+ * share a descriptor share its offset, without atomicity between them. fs_lseek can only rewind
+ * a directory (SEEK_SET 0). See docs/api-fs.md.
  */
 #ifndef ISLE_FS_H
 #define ISLE_FS_H
@@ -53,8 +66,8 @@ typedef long ssize_t;
 #define S_IFDIR 0040000
 #define S_IFREG 0100000
 #define S_IFLNK 0120000
-#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
-#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#define S_ISDIR(m) (((m)&S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m)&S_IFMT) == S_IFREG)
 #endif
 
 #define FS_NAME_MAX 255  /* bytes in one path component */
@@ -82,8 +95,8 @@ struct fs_dirent {
 #endif
 
 int fs_open(const char *path, int flags, uint32_t mode); /* fd, or -errno */
-ssize_t fs_read(int fd, void *buf, size_t len);           /* bytes, 0 at end, or -errno */
-ssize_t fs_write(int fd, const void *buf, size_t len);    /* bytes, or -errno (-ENOSPC) */
+ssize_t fs_read(int fd, void *buf, size_t len);          /* bytes, 0 at end, or -errno */
+ssize_t fs_write(int fd, const void *buf, size_t len);   /* bytes, or -errno (-ENOSPC) */
 ssize_t fs_pread(int fd, void *buf, size_t len, uint64_t off);
 ssize_t fs_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 int64_t fs_lseek(int fd, int64_t off, int whence); /* new offset, or -errno */
@@ -93,11 +106,11 @@ int fs_stat(const char *path, struct fs_stat *st);
 /* The next entry of the directory open as fd ("." and ".." included): 1, 0 at the end, -errno. */
 int fs_readdir(int fd, struct fs_dirent *out);
 int fs_mkdir(const char *path, uint32_t mode);
-int fs_rmdir(const char *path);                   /* an empty directory */
-int fs_unlink(const char *path);                  /* a file */
-int fs_rename(const char *from, const char *to);  /* within one filesystem; replaces a file */
-int fs_fsync(int fd);                             /* durable when it returns 0 */
-int fs_sync(void);                                /* every writable filesystem */
+int fs_rmdir(const char *path);                  /* an empty directory */
+int fs_unlink(const char *path);                 /* a file */
+int fs_rename(const char *from, const char *to); /* within one filesystem; replaces a file */
+int fs_fsync(int fd);                            /* durable when it returns 0 */
+int fs_sync(void);                               /* every writable filesystem */
 int fs_ftruncate(int fd, uint64_t size);
 
 /* Reads a whole file into a new kmalloc block (NUL-terminated; *len without the NUL).
@@ -106,10 +119,10 @@ int fs_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* Per-core counters. */
 struct fs_stats {
-	uint64_t opens, reads, writes;  /* calls on this core */
+	uint64_t opens, reads, writes; /* calls on this core */
 	uint64_t bytes_read, bytes_written;
-	uint64_t remote_calls;          /* calls this core sent to a filesystem's owner */
-	uint64_t served_calls;          /* calls this core ran as an owner for other cores */
+	uint64_t remote_calls; /* calls this core sent to a filesystem's owner */
+	uint64_t served_calls; /* calls this core ran as an owner for other cores */
 };
 void fs_stats(struct fs_stats *out);
 

@@ -4,7 +4,12 @@
  * Every core runs its own lwIP instance with its own NIC queue pair, so a socket lives on the
  * core that created it and MUST only be used by threads of that core. A server calls
  * sock_listen() on every core with the same port (the NIC steers each connection to one core's
- * queue) and accepts there; nothing about a connection ever touches another core.
+ * queue) and accepts there; nothing about a connection ever touches another core. For
+ * sock_connect(), and a UDP socket bound to port 0, the local port is chosen so that the NIC
+ * steers the peer's replies to the calling core (with RSS; see docs/networking.md for what
+ * happens without it); a port-0 UDP socket gets its port at its first sock_sendto() and
+ * receives nothing before. Replies from a peer other than the first may arrive on another
+ * core.
  *
  * Contract:
  *  - Thread context only; the calling thread blocks (others on its core run) until the call can
@@ -56,7 +61,8 @@ int net_wait_up(uint64_t timeout_ns);
 struct net_stats {
 	uint64_t rx_packets, tx_packets;
 	uint64_t rx_bytes, tx_bytes;
-	uint64_t rx_dropped;   /* malformed frames, no buffer, device errors */
+	uint64_t rx_dropped;   /* malformed frames, bad checksums, no buffer, device errors */
+	uint64_t rx_csum_bad;  /* frames dropped for a bad checksum (also in rx_dropped) */
 	uint64_t tcp_accepted; /* connections accepted on this core */
 	uint64_t tcp_active;   /* connections open now */
 	unsigned queue;        /* this core's NIC queue pair, or -1u: none */

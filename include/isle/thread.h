@@ -45,6 +45,10 @@ void thread_block(void);
 void thread_wake(struct thread *t);
 
 uint64_t now_ns(void); /* ns since boot, monotonic, same clock on every core */
+/* Wall-clock seconds since 1970 (UTC): the RTC read at boot plus now_ns(); 0 when the machine
+ * has no RTC. Any context, any core. */
+int64_t time_unix(void);
+int64_t time_unix_ms(void); /* the same in milliseconds */
 void sleep_ns(uint64_t ns);
 void sleep_ms(uint64_t ms);
 

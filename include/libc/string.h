@@ -43,6 +43,10 @@ char *strncpy(char *restrict dst, const char *restrict src, size_t n);
 size_t strlcpy(char *restrict dst, const char *restrict src, size_t size);
 char *strcat(char *restrict dst, const char *restrict src);
 
+/* The text for an error number of isle/errno.h ("No such file or directory"; a positive
+ * number, as errno would hold; "Unknown error" for others). */
+const char *strerror(int errnum);
+
 /*
  * Base 2..36, or 0 to take it from the prefix ("0x" hex, "0" octal, else decimal). Leading
  * white space and one sign are accepted; "-" negates (in the unsigned type for strtoul). *endptr,

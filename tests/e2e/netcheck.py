@@ -15,13 +15,24 @@ network namespace; talks to the VM's address only, every loop bounded in count a
   vanish N            N clients that go away mid-request (close, reset, partial writes)
   garbage IFACE N     N bad frames (random bytes, bad checksums, bad lengths, fragments,
                       runts, ...) to the VM's MAC through raw socket IFACE (needs root)
+  badcsum IFACE       TCP SYN, UDP datagram and ICMP echo, each first with a bad and then
+                      with a good checksum, through raw socket IFACE: the bad ones must get no
+                      answer (the VM drops them), the good ones their SYN-ACK, port
+                      unreachable and echo reply (needs root)
   stats CORES         GET /stats: JSON with a per-core connection counter; fails unless every
                       one of CORES cores served at least one connection
   statsok             GET /stats answers 200 with valid JSON
+  connserver SECS PORT  the server of tests/guest/net_connect.c on the namespace's address
+                      (10.0.2.1), TCP and UDP on PORT, for at most SECS (or until SIGTERM):
+                      "HELLO core n idle" -> "HI core n port"; "ECHO len" + len bytes -> the
+                      bytes; if idle > 0, "LATE core n" after idle seconds; UDP datagrams are
+                      echoed, except "BIG..." ones, answered with "GOT <length>". Prints what
+                      it saw; fails on a reset or a protocol error
 
 Exit status 0 = check passed; the one line printed says what was seen.
 """
-import argparse, asyncio, json, os, random, re, resource, select, socket, struct, sys, time
+import argparse, asyncio, json, os, random, re, resource, select, signal, socket, struct, sys
+import threading, time
 
 VM_MAC = bytes.fromhex("525400123456")
 HOST_IP = "10.0.2.1"
@@ -328,6 +339,154 @@ def check_garbage(a):
     s.close()
     print(f"bad frames to {iface}: {sent} sent, {failed} refused by the host kernel")
     return sent > 0
+
+
+def icmp_echo(ident, seq, good=True):
+    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"isle-csum" * 4
+    c = csum(h) if good else csum(h) ^ 0x0F0F
+    return h[:2] + struct.pack("!H", c) + h[4:]
+
+
+def udp_dgram(sport, dport, payload, good=True, src=HOST_IP, dst="10.0.2.15"):
+    h = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, 8 + len(payload))
+    c = csum(pseudo + h + payload) or 0xFFFF
+    if not good:
+        c = c ^ 0x5A5A or 1
+    return h[:6] + struct.pack("!H", c) + payload
+
+
+def check_badcsum(a):
+    """Frames with a bad TCP, UDP or ICMP checksum get no answer; the same with a good one do.
+    The VM's answers to 10.0.2.1 come back through the same raw socket."""
+    iface = a.args[0]
+    with open(f"/sys/class/net/{iface}/address") as f:
+        host_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))  # ETH_P_ALL
+    s.bind((iface, 0x0003))
+    eth = VM_MAC + host_mac + b"\x08\x00"
+    vm_ip, host_ip = socket.inet_aton("10.0.2.15"), socket.inet_aton(HOST_IP)
+
+    def answered(frame, match, wait):
+        """Sends frame, then waits up to `wait` s for an IPv4 packet from the VM to us for
+        which match(proto, l4 bytes) holds."""
+        s.send(frame)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([s], [], [], max(0.0, deadline - time.monotonic()))
+            if not r:
+                break
+            f = s.recv(2048)
+            if len(f) < 34 or f[12:14] != b"\x08\x00" or f[26:30] != vm_ip or f[30:34] != host_ip:
+                continue
+            ihl = (f[14] & 15) * 4
+            if match(f[23], f[14 + ihl:]):
+                return True
+        return False
+
+    results = {}
+    base = random.randint(20000, 30000)
+    for name, good in (("bad", False), ("good", True)):
+        sport = base + (1 if good else 0)
+        syn = tcp_seg(sport, 80, 0x02, good=good)
+        results[f"tcp {name}"] = answered(eth + ip_hdr(6, len(syn)) + syn,
+                                          lambda p, l4: p == 6 and struct.unpack("!H", l4[2:4])[0] == sport,
+                                          2.0)
+        dgram = udp_dgram(sport, 9, b"checksum test", good=good)
+        results[f"udp {name}"] = answered(eth + ip_hdr(17, len(dgram)) + dgram,
+                                          lambda p, l4: p == 1 and l4[0] == 3 and len(l4) >= 30 and
+                                          struct.unpack("!H", l4[28:30])[0] == sport, 2.0)
+        ping = icmp_echo(sport, 1, good=good)
+        results[f"icmp {name}"] = answered(eth + ip_hdr(1, len(ping)) + ping,
+                                           lambda p, l4: p == 1 and l4[0] == 0 and
+                                           struct.unpack("!H", l4[4:6])[0] == sport, 2.0)
+    s.close()
+    print("answers: " + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in results.items())
+          + " (want: bad no, good yes)")
+    return all(results[f"{p} good"] and not results[f"{p} bad"] for p in ("tcp", "udp", "icmp"))
+
+
+def check_connserver(a):
+    secs, port = float(a.args[0]), int(a.args[1])
+    deadline = time.monotonic() + secs
+    lock = threading.Lock()
+    seen = {"conns": 0, "cores": set(), "echoed": 0, "late": 0, "resets": 0, "udp": 0,
+            "errors": []}
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def count(key, n=1):
+        with lock:
+            seen[key] += n
+
+    def error(msg):
+        with lock:
+            seen["errors"].append(msg)
+
+    def handle(c, addr):
+        c.settimeout(30)
+        f = c.makefile("rb")
+        what = f"{addr[1]}"
+        try:
+            hello = f.readline(200).split()
+            if len(hello) != 4 or hello[0] != b"HELLO":
+                return error(f"{what}: bad HELLO {hello}")
+            core, n, idle = int(hello[1]), int(hello[2]), min(float(hello[3]), 30)
+            what = f"core {core} conn {n} (port {addr[1]})"
+            with lock:
+                seen["cores"].add(core)
+            c.sendall(b"HI %d %d %d\n" % (core, n, addr[1]))
+            echo = f.readline(200).split()
+            if len(echo) != 2 or echo[0] != b"ECHO" or not 0 < int(echo[1]) <= 1 << 20:
+                return error(f"{what}: bad ECHO {echo}")
+            data = f.read(int(echo[1]))
+            c.sendall(data)
+            count("echoed")
+            if idle > 0:
+                time.sleep(idle)
+                c.sendall(b"LATE %d %d\n" % (core, n))
+                count("late")
+            f.read()  # until the guest closes
+        except ConnectionResetError:
+            count("resets")
+            error(f"{what}: reset")
+        except (OSError, ValueError) as e:
+            error(f"{what}: {type(e).__name__} {e}")
+        finally:
+            c.close()
+
+    def udp_echo(u):
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                data, addr = u.recvfrom(65535)
+            except socket.timeout:
+                continue
+            u.sendto(b"GOT %d" % len(data) if data.startswith(b"BIG") else data, addr)
+            count("udp")
+
+    t = socket.socket()
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((HOST_IP, port))
+    t.listen(256)
+    t.settimeout(0.2)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((HOST_IP, port))
+    u.settimeout(0.2)
+    threading.Thread(target=udp_echo, args=(u,), daemon=True).start()
+    print("connserver: listening", flush=True)
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            c, addr = t.accept()
+        except socket.timeout:
+            continue
+        count("conns")
+        threading.Thread(target=handle, args=(c, addr), daemon=True).start()
+    with lock:
+        print(f"connserver: {seen['conns']} connections from cores {sorted(seen['cores'])}, "
+              f"{seen['echoed']} echoed, {seen['late']} late replies sent, {seen['resets']} "
+              f"resets, {seen['udp']} datagrams echoed"
+              + (f"; errors: {seen['errors'][:4]}" if seen["errors"] else ""), flush=True)
+        return not seen["errors"]
 
 
 def per_core(obj, ncores):

@@ -9,6 +9,7 @@
  * would claim the same names), so they are checked against the C standard's lists.
  */
 #include <limits.h>
+#include <errno.h>
 #include <stdint.h>
 
 #include "kernel/compiler.h"
@@ -39,6 +40,7 @@ unsigned long long isle_strtoull(const char *restrict s, char **restrict endptr,
 long isle_strtol(const char *restrict s, char **restrict endptr, int base);
 long long isle_strtoll(const char *restrict s, char **restrict endptr, int base);
 int isle_atoi(const char *s);
+const char *isle_strerror(int errnum);
 
 static int sign(long v)
 {
@@ -332,6 +334,21 @@ TEST(atoi_matches_glibc)
 		CHECK_EQ(isle_atoi(inputs[i]), atoi(inputs[i]));
 }
 
+/* Every error number isle defines has glibc's text; others are "Unknown error". */
+TEST(strerror_matches_glibc)
+{
+	for (int e = 1; e < 120; e++) {
+		const char *ours = isle_strerror(e);
+		if (strcmp(ours, "Unknown error") != 0)
+			CHECK(strcmp(ours, strerror(e)) == 0);
+	}
+	CHECK(strcmp(isle_strerror(ENOENT), "No such file or directory") == 0);
+	CHECK(strcmp(isle_strerror(EUCLEAN), "Structure needs cleaning") == 0);
+	CHECK(strcmp(isle_strerror(0), "Unknown error") == 0);
+	CHECK(strcmp(isle_strerror(-2), "Unknown error") == 0);
+	CHECK(strcmp(isle_strerror(100000), "Unknown error") == 0);
+}
+
 /* True when c (EOF or an unsigned char value) is one of the characters in set. */
 static bool in(int c, const char *set)
 {
@@ -383,5 +400,6 @@ int main(void)
 	RUN(strto_invalid_base);
 	RUN(atoi_matches_glibc);
 	RUN(ctype_c_locale);
+	RUN(strerror_matches_glibc);
 	TEST_EXIT();
 }
