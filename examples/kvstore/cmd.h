@@ -67,13 +67,14 @@ struct cmd_server {
 	size_t maxmemory;  /* each shard's limit, bytes */
 	unsigned idle_sec; /* an idle connection is closed after this many seconds */
 	bool wall_clock;   /* now_ms is Unix time (else time since boot: no EXAT, PXAT) */
+	bool appendonly;   /* an append-only log is kept (appendonly=yes) */
 };
 
 /* One client connection's own state (CLIENT, QUIT). Owned by the connection. */
 struct cmd_session {
-	uint64_t id; /* CLIENT ID */
-	char *name;  /* CLIENT SETNAME (malloc'd), or NULL */
-	bool quit;   /* QUIT was answered: close after writing the replies */
+	uint64_t id;   /* CLIENT ID */
+	char *name;    /* CLIENT SETNAME (malloc'd), or NULL */
+	bool quit;     /* QUIT was answered: close after writing the replies */
 	bool shutdown; /* SHUTDOWN: end the VM after writing the replies before it */
 };
 

@@ -234,7 +234,7 @@ static const char *config_value(const struct cmd_ctx *ctx, size_t i, char *buf, 
 	case 0:
 		return ""; /* no snapshots */
 	case 1:
-		return "no"; /* no append-only file (yet) */
+		return sv->appendonly ? "yes" : "no";
 	case 2:
 		snprintf(buf, size, "%zu", sv->maxmemory * sv->nshards);
 		return buf;

@@ -239,6 +239,7 @@ int main(int argc, char **argv)
 		.port = su.port,
 		.idle_sec = KV_IDLE_SEC,
 		.wall_clock = time_unix_ms() > 0, /* an RTC: Unix time, as Redis */
+		.appendonly = su.appendonly,
 	};
 	kv_server.start_ms = kv_now_ms();
 	if (su.appendonly && aof_plan(AOF_DIR, n, fsync_mode) < 0)
@@ -247,7 +248,8 @@ int main(int argc, char **argv)
 	if (!on_every_core(setup_thread, &su, "cannot load its shard or listen"))
 		return EXIT_FAILURE;
 	if (su.appendonly) {
-		if (aof_commit_plan() < 0 || !on_every_core(aof_thread, NULL, "cannot open its log"))
+		if (aof_commit_plan() < 0 ||
+		    !on_every_core(aof_thread, NULL, "cannot open its log"))
 			return EXIT_FAILURE;
 	}
 	/* the shards exist on every core (the joins ordered that) before any request can come */
@@ -263,8 +265,8 @@ int main(int argc, char **argv)
 	size_t keys = 0;
 	for (unsigned c = 0; c < n; c++)
 		keys += db_size(&kv_cores[c].db);
-	printf("kvstore: listening on port %u on %u cores, %zu MiB of data per core%s\n", su.port, n,
-	       kv_server.maxmemory >> 20,
+	printf("kvstore: listening on port %u on %u cores, %zu MiB of data per core%s\n", su.port,
+	       n, kv_server.maxmemory >> 20,
 	       su.appendonly ? fsync_mode == AOF_FSYNC_ALWAYS ? ", appendonly (fsync always)"
 	                                                      : ", appendonly (fsync everysec)"
 	                     : "");

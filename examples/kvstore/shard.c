@@ -243,4 +243,5 @@ void shard_info(struct resp_buf *t, void *arg)
 	              ms.heap_bytes, ms.heap_blocks, ms.free_pages, ms.total_pages);
 	resp_add_rawf(t, "alloc_failures:%lu\r\nnic_queue:%d\r\ntcp_active:%lu\r\n", ms.failed,
 	              ns.queue == -1u ? -1 : (int)ns.queue, ns.tcp_active);
+	aof_info(t);
 }

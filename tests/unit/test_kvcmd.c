@@ -644,7 +644,7 @@ TEST(connection_commands)
 TEST(command_command)
 {
 	reset(1, 0);
-	EXPECT("command count", ":26\r\n");
+	EXPECT("command count", ":27\r\n");
 	EXPECT("command info get",
 	       "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
 	       "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n");
@@ -672,9 +672,9 @@ TEST(command_command)
 		run(all[i]);
 		CHECK_EQ(resp_reply_len(reply.data, reply.len), (long)reply.len);
 	}
-	CHECK(strncmp(run("command"), "*26\r\n", 5) == 0);
-	CHECK(strncmp(run("command docs"), "*52\r\n", 5) == 0);
-	CHECK(strncmp(run("command list"), "*38\r\n", 5) == 0);
+	CHECK(strncmp(run("command"), "*27\r\n", 5) == 0);
+	CHECK(strncmp(run("command docs"), "*54\r\n", 5) == 0);
+	CHECK(strncmp(run("command list"), "*39\r\n", 5) == 0);
 }
 
 /* ---- INFO -------------------------------------------------------------------------------- */
