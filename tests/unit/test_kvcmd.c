@@ -639,6 +639,12 @@ TEST(connection_commands)
 	session.quit = false;
 	EXPECT("quit x", "+OK\r\n");
 	CHECK(session.quit);
+	/* SHUTDOWN: options checked, nothing answered, the connection ends the VM */
+	EXPECT("shutdown abort", "-ERR No shutdown in progress.\r\n");
+	EXPECT("shutdown now please", "-ERR syntax error\r\n");
+	CHECK(!session.shutdown);
+	EXPECT("shutdown nosave now", "");
+	CHECK(session.shutdown);
 }
 
 TEST(command_command)
