@@ -54,7 +54,7 @@ KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/ke
 # sockets. hello stays small and boots without zeroing lwIP's pools.
 NET_OBJS := lwip_port.o stack.o socket.o virtio_net.o
 # The virtio transports (kernel/virtio/) are shared by virtio-net and virtio-blk.
-VIRTIO_OBJS := virtq.o virtio_pci.o virtio_mmio.o
+VIRTIO_OBJS := virtq.o virtio.o virtio_pci.o virtio_mmio.o
 VIRTIO_LIB := $(BUILD)/kernel/libisle_virtio.a
 NET_LIBS := $(BUILD)/net/libisle_net.a $(BUILD)/net/liblwip_percore.a $(VIRTIO_LIB)
 # Files (fs/): an archive too, linked only if the application uses files or disks.

@@ -87,28 +87,16 @@ enum { MSG_BLK_SUBMIT = 22, MSG_BLK_DONE };
 
 /* ---- boot: probe and set up ---------------------------------------------------------------- */
 
-static void *shared_zeroed(size_t bytes)
-{
-	void *p = boot_alloc(bytes + 4096);
-	return p ? (void *)ALIGN_UP((uintptr_t)p, 4096) : NULL;
-}
-
 static int setup_queue(struct vblk_dev *d, unsigned i)
 {
-	uint16_t size = MIN(d->vd.ops->queue_max(&d->vd, (uint16_t)i), QUEUE_SIZE);
-	if (size < 4 || (size & (size - 1)))
-		return -EIO;
-	void *ring = shared_zeroed(virtq_ring_bytes(size));
-	void *meta = shared_zeroed((size_t)size * 16);
-	char *name = boot_alloc(24);
-	if (!ring || !meta || !name)
-		return -ENOMEM;
-	ksnprintf(name, 24, "virtio-blk %s q%u", d->name, i);
-	virtq_init(&d->queue[i].vq, name, (uint16_t)i, size, ring, meta);
+	char name[32];
 	uint16_t vector = d->msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
 	if (d->msix && pci_msix_route(d->vd.pci, i, i, VEC_BLK) < 0)
 		return -EIO;
-	return d->vd.ops->setup_queue(&d->vd, &d->queue[i].vq, vector);
+	if (d->vd.ops->queue_max(&d->vd, (uint16_t)i) < 4)
+		return -EIO; /* a request is a chain of 3 descriptors */
+	ksnprintf(name, sizeof(name), "virtio-blk %s q%u", d->name, i);
+	return virtio_setup_queue(&d->vd, &d->queue[i].vq, (uint16_t)i, QUEUE_SIZE, vector, name);
 }
 
 static int vblk_read_op(struct blkdev *b, uint64_t sector, void *buf, size_t count);

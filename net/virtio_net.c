@@ -120,25 +120,11 @@ PERCORE static struct vnet_pair *mine; /* [o] this core's pair, or NULL */
 
 /* ---- boot: probe and set up ---------------------------------------------------------------- */
 
-static void *shared_zeroed(size_t bytes)
-{
-	void *p = boot_alloc(bytes + 4096);
-	return p ? (void *)ALIGN_UP((uintptr_t)p, 4096) : NULL;
-}
-
 static int setup_queue(struct virtq *q, const char *fmt, unsigned i, uint16_t index, uint16_t msix)
 {
-	uint16_t size = MIN(dev.vd.ops->queue_max(&dev.vd, index), QUEUE_SIZE);
-	if (size < 2 || (size & (size - 1)))
-		return -EIO;
-	void *ring = shared_zeroed(virtq_ring_bytes(size));
-	void *meta = shared_zeroed((size_t)size * 16);
-	char *name = boot_alloc(24);
-	if (!ring || !meta || !name)
-		return -ENOMEM;
-	ksnprintf(name, 24, fmt, i);
-	virtq_init(q, name, index, size, ring, meta);
-	return dev.vd.ops->setup_queue(&dev.vd, q, msix);
+	char name[24];
+	ksnprintf(name, sizeof(name), fmt, i);
+	return virtio_setup_queue(&dev.vd, q, index, QUEUE_SIZE, msix, name);
 }
 
 /* Sends one control command at boot and waits for the device's answer. */

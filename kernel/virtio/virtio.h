@@ -37,6 +37,12 @@ struct virtio_dev {
 	unsigned irq;           /* [I] interrupt line (GSI) */
 };
 
+/* Sets up and enables queue `index` of d with at most max_size entries (the device's maximum,
+ * if smaller; a power of two) in zeroed shared memory, named `name` in reports (copied), and
+ * `vector` its MSI-X entry (PCI; VIRTIO_NO_VECTOR for none). 0, -EIO, -ENOMEM. Boot core. */
+int virtio_setup_queue(struct virtio_dev *d, struct virtq *q, uint16_t index, uint16_t max_size,
+                       uint16_t vector, const char *name);
+
 /* Opens the device (reset, ACKNOWLEDGE, DRIVER). 0 or -ENODEV. Boot core. */
 int virtio_pci_open(struct pci_dev *pci, struct virtio_dev *d);
 /* Opens the MMIO device at `base` with interrupt line `irq` if it is of type `device_id`
