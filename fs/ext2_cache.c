@@ -122,9 +122,9 @@ static void buf_pin(struct ext2_fs *fs, struct ext2_buf *b)
 	b->b_stamp = ++fs->cache.c_clock;
 }
 
-/* Block blk, read from the disk unless cached; pinned. blk must be inside the filesystem
- * (callers check pointers taken from the image before asking). */
-int ext2_bread(struct ext2_fs *fs, uint32_t blk, struct ext2_buf **out)
+/* Block blk, cached (read from the disk if `load`, else left as it is for the caller to fill);
+ * pinned. blk must be inside the filesystem (callers check pointers taken from the image). */
+static int cache_get(struct ext2_fs *fs, uint32_t blk, bool load, struct ext2_buf **out)
 {
 	struct ext2_buf *b;
 	int err;
@@ -137,12 +137,14 @@ int ext2_bread(struct ext2_fs *fs, uint32_t blk, struct ext2_buf **out)
 		err = cache_victim(fs, &b);
 		if (err < 0)
 			return err;
-		err = fs->dev->read(fs->dev, (uint64_t)blk * fs->sectors_per_block, b->b_data,
-		                    fs->sectors_per_block);
-		if (err < 0) {
-			log_error("ext2: %s: reading block %u failed (%d)", fs->dev->name, blk,
-			          err);
-			return -EIO;
+		if (load) {
+			err = fs->dev->read(fs->dev, (uint64_t)blk * fs->sectors_per_block,
+			                    b->b_data, fs->sectors_per_block);
+			if (err < 0) {
+				log_error("ext2: %s: reading block %u failed (%d)", fs->dev->name,
+				          blk, err);
+				return -EIO;
+			}
 		}
 		b->b_blk = blk;
 		b->b_valid = true;
@@ -153,26 +155,22 @@ int ext2_bread(struct ext2_fs *fs, uint32_t blk, struct ext2_buf **out)
 	return 0;
 }
 
+/* Block blk, read from the disk unless cached; pinned. */
+int ext2_bread(struct ext2_fs *fs, uint32_t blk, struct ext2_buf **out)
+{
+	return cache_get(fs, blk, true, out);
+}
+
 /* Block blk with zeros instead of its old contents (a block just allocated); pinned, dirty. */
 int ext2_bzero(struct ext2_fs *fs, uint32_t blk, struct ext2_buf **out)
 {
 	struct ext2_buf *b;
-	int err;
+	int err = cache_get(fs, blk, false, &b);
 
-	if (blk >= fs->blocks_count)
-		return ext2_corrupt(fs, "block %u beyond the end (%u blocks)", blk,
-		                    fs->blocks_count);
-	b = cache_find(fs, blk);
-	if (!b) {
-		err = cache_victim(fs, &b);
-		if (err < 0)
-			return err;
-		b->b_blk = blk;
-		b->b_valid = true;
-	}
+	if (err < 0)
+		return err;
 	memset(b->b_data, 0, fs->block_size);
 	b->b_dirty = true;
-	buf_pin(fs, b);
 	*out = b;
 	return 0;
 }

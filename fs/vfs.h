@@ -14,7 +14,7 @@
  * All functions return 0 (or a byte count) or a negative errno. Names come as (name, len),
  * not NUL-terminated, 1 <= len <= FS_NAME_MAX, never "." or ".." (the VFS handles those by
  * walking back up the path it resolved). A filesystem does not trust its image: a corrupt
- * structure yields -EIO (or -EUCLEAN) and a log line, never a crash or an endless loop.
+ * structure yields -EIO and a log line, never a crash or an endless loop.
  */
 #ifndef ISLE_FS_VFS_H
 #define ISLE_FS_VFS_H

@@ -439,6 +439,8 @@ static u16_t csum_resting(void)
  */
 static bool rx_starved(const struct virtq *q)
 {
+	/* Relaxed: a hint the device writes; read after the refill's kick, whose full fence
+	 * already ordered our buffers before it. A stale value costs one doorbell more or less. */
 	return !(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
 }
 
@@ -452,13 +454,8 @@ static bool rx_starved(const struct virtq *q)
  */
 static void rx_wake_all(void)
 {
-	for (unsigned i = 0; i < dev.pairs; i++) {
-		const struct virtq *q = &dev.pair[i].rx;
-		if (q->notify_32)
-			*(volatile uint32_t *)q->notify_addr = q->notify_data; /* device register */
-		else
-			*(volatile uint16_t *)q->notify_addr = q->notify_data; /* device register */
-	}
+	for (unsigned i = 0; i < dev.pairs; i++)
+		virtq_notify(&dev.pair[i].rx);
 }
 
 static void refill_rx(struct vnet_pair *p)

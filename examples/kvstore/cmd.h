@@ -37,7 +37,7 @@
 #define CMD_MAX_SHARDS 64 /* owner numbers fit in a uint8_t */
 
 enum {
-	CMD_WRITE = 1 << 0,    /* changes the shard (what persistence would log) */
+	CMD_WRITE = 1 << 0,    /* changes the shard (its keys go to the append-only log) */
 	CMD_READONLY = 1 << 1, /* only reads */
 	CMD_DENYOOM = 1 << 2,  /* refused with -OOM once the shard is at maxmemory */
 	CMD_FAST = 1 << 3,     /* O(1) (COMMAND shows it) */

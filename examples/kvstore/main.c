@@ -252,8 +252,12 @@ int main(int argc, char **argv)
 		    !on_every_core(aof_thread, NULL, "cannot open its log"))
 			return EXIT_FAILURE;
 	}
-	/* the shards exist on every core (the joins ordered that) before any request can come */
+	/* the shards exist on every core (the joins ordered that) before any request can come;
+	 * until the threads below start, no core touches its shard, so main may read them */
 	kv_server.maxmemory = kv_cores[0].db.maxmemory;
+	size_t keys = 0;
+	for (unsigned c = 0; c < n; c++)
+		keys += db_size(&kv_cores[c].db);
 
 	for (unsigned c = 0; c < n; c++) {
 		if (thread_spawn(c, cycle_thread, NULL) < 0 ||
@@ -262,9 +266,6 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	size_t keys = 0;
-	for (unsigned c = 0; c < n; c++)
-		keys += db_size(&kv_cores[c].db);
 	printf("kvstore: listening on port %u on %u cores, %zu MiB of data per core%s\n", su.port,
 	       n, kv_server.maxmemory >> 20,
 	       su.appendonly ? fsync_mode == AOF_FSYNC_ALWAYS ? ", appendonly (fsync always)"

@@ -47,6 +47,6 @@
 #define EHOSTUNREACH 113
 #define EALREADY 114
 #define EINPROGRESS 115
-#define EUCLEAN 117 /* structure needs cleaning: a corrupt file system image */
+#define EUCLEAN 117 /* structure needs cleaning: a corrupt image or log */
 
 #endif

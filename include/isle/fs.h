@@ -3,7 +3,7 @@
  *
  * The tree: "/" is the initrd (a read-only ramfs built from a cpio archive, passed with
  * -initrd) or an empty read-only root when there is none; a virtio-blk disk with ext2 is mounted
- * at "/disk" when one is found (fs_mount can mount more).
+ * at "/disk" when one is found (more disks at /disk1, /disk2, ...).
  *
  * Ownership and context:
  *  - Every core has its own file table: a descriptor is meaningful only on the core that opened

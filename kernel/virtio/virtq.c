@@ -107,6 +107,11 @@ void virtq_kick(struct virtq *q)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
 		return;
+	virtq_notify(q);
+}
+
+void virtq_notify(const struct virtq *q)
+{
 	if (q->notify_32)
 		*(volatile uint32_t *)q->notify_addr = q->notify_data; /* device register */
 	else

@@ -55,6 +55,8 @@ uint64_t virtq_used_addr(const struct virtq *q);
 int virtq_add(struct virtq *q, const struct virtq_buf *bufs, unsigned n, void *token);
 /* Publishes what was added and notifies the device unless it said it needs no kick. */
 void virtq_kick(struct virtq *q);
+/* Writes q's doorbell, whatever the device asked: only [I] fields are read, so any core may. */
+void virtq_notify(const struct virtq *q);
 /* The next used chain's token and the bytes the device wrote; NULL when none (or broken). */
 void *virtq_get(struct virtq *q, uint32_t *len);
 bool virtq_has_used(const struct virtq *q);
