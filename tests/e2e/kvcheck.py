@@ -302,7 +302,9 @@ def check_inline(a):
 
 def check_pipeline(a):
     n = int(a.args[0])
-    c = Conn(a)
+    # 30 s, not 10: at -smp 4 on a 2-CPU host a flow has been seen to stall for several seconds
+    # (under investigation: QEMU's software RSS); the time taken is printed either way
+    c = Conn(a, timeout=30.0)
     c.call("flushall")
     reqs, want = [], []
     for i in range(n):
@@ -479,7 +481,10 @@ def check_vanish(a):
         if time.monotonic() > deadline:
             break
         try:
-            s = socket.create_connection((a.host, a.port), timeout=5)
+            try:
+                s = socket.create_connection((a.host, a.port), timeout=5)
+            except socket.timeout:  # a SYN lost under load (TCG, -smp 4 on 2 CPUs): once more
+                s = socket.create_connection((a.host, a.port), timeout=20)
             kind = i % 5
             if kind == 0:
                 s.sendall(b"*3\r\n$3\r\nset\r\n$3\r\nkey\r\n$100\r\nabc")  # a partial bulk
