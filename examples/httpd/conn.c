@@ -47,8 +47,9 @@ static void conn_send(struct conn *c, const void *data, size_t n)
 	if (c->dead || n == 0)
 		return;
 	ssize_t r = sock_send(c->sock, data, n, HTTPD_SEND_NS);
-	if (r < 0) {
-		if (r == -ETIMEDOUT)
+	if (r < (ssize_t)n) {
+		/* an error, or a time-out after part of it went out: the rest cannot follow */
+		if (r >= 0 || r == -ETIMEDOUT)
 			c->ctr->timeouts++;
 		c->dead = true;
 		return;

@@ -46,8 +46,9 @@ static void conn_send(struct kv_conn *c, const void *data, size_t n)
 	/* a reply is sent only once the writes this core logged are durable (appendfsync=always) */
 	aof_wait(aof_mark());
 	ssize_t r = sock_send(c->sock, data, n, KV_SEND_NS);
-	if (r < 0) {
-		if (r == -ETIMEDOUT)
+	if (r < (ssize_t)n) {
+		/* an error, or a time-out after part of it went out: the rest cannot follow */
+		if (r >= 0 || r == -ETIMEDOUT)
 			c->core->ctr.timeouts++;
 		c->dead = true;
 		return;
@@ -459,7 +460,12 @@ static void serve(struct kv_conn *c)
 	unsigned batch = 0;
 
 	for (;;) {
-		while (!c->session.quit && !c->dead && room_for_more(c)) {
+		bool held = false; /* parsing stopped by back-pressure, not by a lack of input */
+		while (!c->session.quit && !c->dead) {
+			if (!room_for_more(c)) {
+				held = true;
+				break;
+			}
 			int r = resp_parse(&c->parser, c->in + c->in_off, c->in_len - c->in_off);
 			if (r == RESP_MORE)
 				break;
@@ -492,6 +498,8 @@ static void serve(struct kv_conn *c)
 			wait_head(c);
 			continue;
 		}
+		if (held)
+			continue; /* the replies came in meanwhile: parse what has already arrived */
 		if (c->session.quit) {
 			linger(c);
 			return;

@@ -18,7 +18,8 @@
  *    -ENOTCONN, -EADDRINUSE, -ENOMEM, -EINVAL (a socket of another core, wrong kind), -EPIPE
  *    (send after the peer closed or after sock_shutdown).
  *  - sock_send() copies the data into the stack and returns only when all of it is queued; a
- *    slow peer blocks the sender (back-pressure). sock_recv() returns what has arrived (at least
+ *    slow peer blocks the sender (back-pressure). A time-out after part of it was queued returns
+ *    that part's length (less than len): check for == len, not >= 0. sock_recv() returns what has arrived (at least
  *    one byte), or 0 once the peer has closed and everything was read.
  *  - sock_close() frees the socket on any path; after it the pointer is invalid.
  */
