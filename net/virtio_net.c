@@ -449,7 +449,8 @@ static bool rx_starved(const struct virtq *q)
  * tap queue i and steered to our queue j while j has no buffers is held back on queue i, and
  * QEMU stops reading tap queue i until it retries, which it does only when queue i (not j) is
  * notified, and it suppresses notifications of a queue that has buffers. So the core of a
- * starved queue, having given it buffers again, rings every receive queue's doorbell. This
+ * starved queue, having given it buffers again, rings every receive queue's doorbell; so does
+ * every core once it has filled its queue at boot, RSS being on before that. This
  * writes device registers only (their addresses are [I]); no other core's state is touched.
  */
 static void rx_wake_all(void)
@@ -724,6 +725,10 @@ void vnet_attach_core(void)
 	if (dev.msix || dev.vd.mmio)
 		irq_register(VEC_NET, on_irq, NULL);
 	net_register_poll(vnet_poll, p);
+	/* RSS was switched on (boot core, vnet_probe) before this core gave its queue buffers: a
+	 * frame steered here meanwhile holds up its source queue (rx_wake_all), until now */
+	if (dev.rss)
+		rx_wake_all();
 	if (core_id() == 0) {
 		if (fixed) {
 			log_info("net: address %s (ip= on the command line)", cfg->ip);
