@@ -6,6 +6,7 @@ network namespace; talks to the VM's address only, every loop bounded in count a
 
   pipeline            two requests in one write: two responses, both 200
   head                HEAD /: 200, Content-Length, no body bytes
+  connects N          N connections one after another, each GET / (5 s each): all get 200
   malformed           three malformed requests each get 400
   bigheader           a 64 KiB header line gets 431
   bigbody             GET with a Content-Length of 100 MB gets 413
@@ -114,6 +115,22 @@ def check_pipeline(a):
     print(f"pipelined 2 requests in one write: {len(rs)} responses {codes}"
           + (f" ({note})" if len(rs) < 2 else ""))
     return len(rs) == 2 and codes == [200, 200]
+
+
+def check_connects(a):
+    """N connections one after another, each GET / with Connection: close, 5 s each."""
+    n, bad = int(a.args[0]), []
+    for i in range(n):
+        try:
+            rs, raw, note = exchange(a.host, a.port, req("/", extra="Connection: close\r\n"),
+                                     timeout=5)
+        except OSError as e:
+            rs, note = [], f"connect: {e}"
+        if not rs or rs[0][0] != 200:
+            bad.append(note or "no 200")
+    print(f"{n} connections one after another: {n - len(bad)} answered 200"
+          + (f"; failed: {', '.join(sorted(set(bad)))}" if bad else ""))
+    return not bad
 
 
 def check_head(a):
