@@ -54,6 +54,7 @@
 #include "kernel/core.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/sched.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/ip4_addr.h"
@@ -91,11 +92,13 @@ enum { MSG_NET_FRAME = 20, MSG_NET_ADDR };
 
 /* One queue pair: set up by the boot core, then owned by core `core` alone. */
 struct vnet_pair {
-	struct virtq rx, tx; /* [o] */
-	void **tx_free;      /* [o] free transmit buffers */
-	unsigned tx_nfree;   /* [o] */
-	struct netif netif;  /* [o] this core's interface on this pair */
-	bool tx_unkicked;    /* [o] frames queued since the last kick */
+	struct virtq rx, tx;   /* [o] */
+	void **tx_free;        /* [o] free transmit buffers */
+	unsigned tx_nfree;     /* [o] */
+	struct netif netif;    /* [o] this core's interface on this pair */
+	bool tx_unkicked;      /* [o] frames queued since the last kick */
+	bool rx_recent;        /* [o] received since the last watchdog tick (RSS only) */
+	struct timer watchdog; /* [o] rx_watchdog, queued while receiving (RSS only) */
 } __cacheline_aligned;
 
 struct vnet {
@@ -459,6 +462,35 @@ static void rx_wake_all(void)
 		virtq_notify(&dev.pair[i].rx);
 }
 
+/*
+ * The used-ring flag can miss a hold: it is cleared when the device finds the queue empty, and
+ * set again as soon as it finds buffers there, which may be after our refill and before we
+ * look. So a backstop: while a core receives, every RX_WATCHDOG_NS its timer rings every
+ * receive queue (rx_wake_all), and once more after the traffic stopped; a held frame waits at
+ * most that long. An idle core has no timer running.
+ */
+#define RX_WATCHDOG_NS (20 * 1000000ull)
+
+static void rx_watchdog(struct timer *t)
+{
+	struct vnet_pair *p = container_of(t, struct vnet_pair, watchdog);
+	rx_wake_all();
+	if (p->rx_recent) {
+		p->rx_recent = false;
+		t->deadline = now_ns() + RX_WATCHDOG_NS;
+		timer_add(t);
+	}
+}
+
+static void rx_watchdog_feed(struct vnet_pair *p)
+{
+	p->rx_recent = true;
+	if (!timer_queued(&p->watchdog)) {
+		p->watchdog.deadline = now_ns() + RX_WATCHDOG_NS;
+		timer_add(&p->watchdog);
+	}
+}
+
 static void refill_rx(struct vnet_pair *p)
 {
 	bool added = false;
@@ -613,12 +645,15 @@ static bool vnet_poll(void *arg)
 				kfree(buf);
 		}
 		if (did) {
-			/* before and after the kick: the device may starve meanwhile, or take
-			 * note of the new buffers at once */
+			/* before, during and after the kick: the device may starve meanwhile, or
+			 * take note of the new buffers at once */
 			bool starved = rx_starved(&p->rx);
-			virtq_kick(&p->rx);
-			if (dev.rss && (starved || rx_starved(&p->rx)))
-				rx_wake_all();
+			bool asked = virtq_kick(&p->rx);
+			if (dev.rss) {
+				if (starved || asked || rx_starved(&p->rx))
+					rx_wake_all();
+				rx_watchdog_feed(p);
+			}
 		}
 		if (p->rx.num_free > p->rx.size / 2)
 			refill_rx(p); /* buffers lost to kmalloc failures come back here */
@@ -707,6 +742,7 @@ void vnet_attach_core(void)
 		if (b)
 			p->tx_free[p->tx_nfree++] = b;
 	}
+	timer_init(&p->watchdog, rx_watchdog);
 	refill_rx(p);
 	ip4_addr_t ip = { 0 }, mask = { 0 }, gw = { 0 };
 	const struct net_config *cfg = kernel_net_config();

@@ -97,7 +97,7 @@ int virtq_add(struct virtq *q, const struct virtq_buf *bufs, unsigned n, void *t
 	return 0;
 }
 
-void virtq_kick(struct virtq *q)
+bool virtq_kick(struct virtq *q)
 {
 	/* Release: the descriptors and ring slots written by virtq_add become visible to the
 	 * device before the index that hands them over. */
@@ -106,8 +106,9 @@ void virtq_kick(struct virtq *q)
 	 * flag, or the device could go to sleep having missed our new buffers. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
-		return;
+		return false;
 	virtq_notify(q);
+	return true;
 }
 
 void virtq_notify(const struct virtq *q)

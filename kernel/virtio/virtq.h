@@ -53,8 +53,9 @@ uint64_t virtq_used_addr(const struct virtq *q);
 
 /* Queues one buffer chain (readable ones first). 0, -ENOSPC (no descriptors), -EIO (broken). */
 int virtq_add(struct virtq *q, const struct virtq_buf *bufs, unsigned n, void *token);
-/* Publishes what was added and notifies the device unless it said it needs no kick. */
-void virtq_kick(struct virtq *q);
+/* Publishes what was added and notifies the device unless it said it needs no kick; true if
+ * it notified (the device had asked to be: for a receive queue, it had run out of buffers). */
+bool virtq_kick(struct virtq *q);
 /* Writes q's doorbell, whatever the device asked: only [I] fields are read, so any core may. */
 void virtq_notify(const struct virtq *q);
 /* The next used chain's token and the bytes the device wrote; NULL when none (or broken). */
