@@ -88,16 +88,7 @@ def check(cond, what):
 
 
 def conns(host, n=8):
-    # A connect that fails is tried once more, as clients do, and said: once (in ~30 full
-    # runs, with the host overloaded) a connect timed out right after the first PING worked
-    out = []
-    for _ in range(n):
-        try:
-            out.append(Conn(host))
-        except OSError as e:
-            print(f"    1 connect tried again after: {e}")
-            out.append(Conn(host))
-    return out
+    return [Conn(host) for _ in range(n)]
 
 
 def write(host, path):
