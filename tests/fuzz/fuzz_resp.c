@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "resp.h"
+#include "tests/unit/kv_execute.h"
 
 #define ASSERT(c)                                                                           \
 	do {                                                                                \
@@ -63,52 +64,10 @@ static int parse_split(struct resp_parser *p, const uint8_t *data, size_t len, c
 	return rc;
 }
 
-static void execute(struct cmd_session *session, size_t argc, const struct resp_arg *argv,
-                    struct resp_buf *out)
+/* A shard's part is always one reply (or a failed buffer). */
+static void check_part(const struct resp_buf *part)
 {
-	const struct cmd_desc *cmd = cmd_lookup(argc, argv, out);
-	struct cmd_ctx ctx = { .now_ms = clock_ms, .server = &server, .session = session };
-	if (!cmd)
-		return;
-	if (cmd->route == CMD_ROUTE_CONN) {
-		cmd_run(&ctx, cmd, argc, argv, out);
-		return;
-	}
-	if (cmd->route == CMD_ROUTE_KEY) {
-		ctx.shard = cmd_owner(argv[1].p, argv[1].len, NSHARDS);
-		ctx.db = &shards[ctx.shard];
-		cmd_run(&ctx, cmd, argc, argv, out);
-		return;
-	}
-	size_t nkeys = cmd_nkeys(cmd, argc);
-	uint8_t *owner = malloc(nkeys + 1);
-	struct resp_arg *part = malloc(argc * sizeof(*part));
-	struct resp_buf bufs[NSHARDS] = { 0 }, *parts[NSHARDS] = { 0 };
-	if (cmd->route == CMD_ROUTE_KEYS)
-		cmd_owners(cmd, argc, argv, NSHARDS, owner);
-	for (unsigned s = 0; s < NSHARDS; s++) {
-		size_t pargc = argc;
-		const struct resp_arg *pargv = argv;
-		if (cmd->route == CMD_ROUTE_KEYS) {
-			pargc = cmd_part(cmd, argc, argv, owner, s, part);
-			pargv = part;
-			if (pargc == 1)
-				continue;
-		}
-		struct cmd_ctx sc = ctx;
-		sc.shard = s;
-		sc.db = &shards[s];
-		cmd_run(&sc, cmd, pargc, pargv, &bufs[s]);
-		/* a shard's part is always one reply (or a failed buffer) */
-		ASSERT(bufs[s].failed ||
-		       resp_reply_len(bufs[s].data, bufs[s].len) == (long)bufs[s].len);
-		parts[s] = &bufs[s];
-	}
-	cmd_merge(&ctx, cmd, argc, argv, owner, parts, NSHARDS, out);
-	for (unsigned s = 0; s < NSHARDS; s++)
-		resp_buf_free(&bufs[s]);
-	free(part);
-	free(owner);
+	ASSERT(part->failed || resp_reply_len(part->data, part->len) == (long)part->len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -153,7 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		if (a.argc > 0) {
 			struct resp_buf out = { 0 };
-			execute(&session, a.argc, a.argv, &out);
+			struct cmd_ctx ctx = { .now_ms = clock_ms,
+				               .server = &server,
+				               .session = &session };
+			kv_execute(&ctx, shards, NSHARDS, a.argc, a.argv, &out, check_part);
 			/* SHUTDOWN answers nothing: the server ends */
 			ASSERT(out.failed || (session.shutdown && out.len == 0) ||
 			       resp_reply_len(out.data, out.len) == (long)out.len);

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "resp.h"
+#include "tests/unit/kv_execute.h"
 #include "tests/unit/test.h"
 
 #define MAX_SHARDS 3
@@ -45,46 +46,8 @@ static void reset(unsigned n, size_t maxmemory)
 /* Runs one parsed request as the server does; the reply is appended to out. */
 static void execute(size_t argc, const struct resp_arg *argv, struct resp_buf *out)
 {
-	const struct cmd_desc *cmd = cmd_lookup(argc, argv, out);
 	struct cmd_ctx ctx = { .now_ms = clock_ms, .server = &server, .session = &session };
-	if (!cmd)
-		return;
-	if (cmd->route == CMD_ROUTE_CONN) {
-		cmd_run(&ctx, cmd, argc, argv, out);
-		return;
-	}
-	if (cmd->route == CMD_ROUTE_KEY) {
-		ctx.shard = cmd_owner(argv[1].p, argv[1].len, nshards);
-		ctx.db = &shards[ctx.shard];
-		cmd_run(&ctx, cmd, argc, argv, out);
-		return;
-	}
-	size_t nkeys = cmd_nkeys(cmd, argc);
-	uint8_t *owner = malloc(nkeys + 1);
-	struct resp_arg *part = malloc(argc * sizeof(*part));
-	struct resp_buf bufs[MAX_SHARDS] = { 0 }, *parts[MAX_SHARDS] = { 0 };
-	if (cmd->route == CMD_ROUTE_KEYS)
-		cmd_owners(cmd, argc, argv, nshards, owner);
-	for (unsigned s = 0; s < nshards; s++) {
-		size_t pargc = argc;
-		const struct resp_arg *pargv = argv;
-		if (cmd->route == CMD_ROUTE_KEYS) {
-			pargc = cmd_part(cmd, argc, argv, owner, s, part);
-			pargv = part;
-			if (pargc == 1)
-				continue; /* no key of this request lives on s */
-		}
-		struct cmd_ctx sc = ctx;
-		sc.shard = s;
-		sc.db = &shards[s];
-		cmd_run(&sc, cmd, pargc, pargv, &bufs[s]);
-		parts[s] = &bufs[s];
-	}
-	cmd_merge(&ctx, cmd, argc, argv, owner, parts, nshards, out);
-	for (unsigned s = 0; s < nshards; s++)
-		resp_buf_free(&bufs[s]);
-	free(part);
-	free(owner);
+	kv_execute(&ctx, shards, nshards, argc, argv, out, NULL);
 }
 
 /* Runs an inline command line (redis-cli's quoting: "a b", "\x00", ...); returns the reply
