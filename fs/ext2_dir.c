@@ -170,13 +170,19 @@ static int dir_get(struct ext2_fs *fs, uint64_t dir, struct ext2_inode *din)
 	return is_dir(din) ? 0 : -ENOTDIR;
 }
 
-/* The inode number of entry `name` of dir, or -ENOENT. */
-static int find_entry(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const char *name,
-                      size_t len, uint32_t *ino)
+/*
+ * Where entry `name` of dir is: its block, held (the caller releases it), the entry, and, if
+ * prev is not NULL, the entry before it in the block (NULL if it is the block's first).
+ * -ENOENT if there is none.
+ */
+static int dir_find(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const char *name,
+                    size_t len, struct ext2_buf **bp, struct ext2_dir_entry **dep,
+                    struct ext2_dir_entry **prev)
 {
 	uint64_t n = dir_nblocks(fs, din);
 
 	for (uint64_t lblk = 0; lblk < n; lblk++) {
+		struct ext2_dir_entry *before = NULL;
 		struct ext2_buf *b;
 		int err = dir_bread(fs, dir, din, lblk, &b);
 		if (err < 0)
@@ -184,15 +190,33 @@ static int find_entry(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, 
 		for (uint32_t off = 0; off < fs->block_size;) {
 			struct ext2_dir_entry *de = (void *)(b->b_data + off);
 			if (entry_is(fs, de, name, len)) {
-				*ino = de->inode;
-				ext2_brelse(b);
+				*bp = b;
+				*dep = de;
+				if (prev)
+					*prev = before;
 				return 0;
 			}
+			before = de;
 			off += de->rec_len;
 		}
 		ext2_brelse(b);
 	}
 	return -ENOENT;
+}
+
+/* The inode number of entry `name` of dir, or -ENOENT. */
+static int find_entry(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const char *name,
+                      size_t len, uint32_t *ino)
+{
+	struct ext2_buf *b;
+	struct ext2_dir_entry *de;
+	int err = dir_find(fs, dir, din, name, len, &b, &de, NULL);
+
+	if (err < 0)
+		return err;
+	*ino = de->inode;
+	ext2_brelse(b);
+	return 0;
 }
 
 /* The parent of directory dir, from its "..". */
@@ -381,60 +405,45 @@ static int dir_add(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, con
 static int dir_remove(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const char *name,
                       size_t len, uint32_t ino)
 {
-	uint64_t n = dir_nblocks(fs, din);
+	struct ext2_buf *b;
+	struct ext2_dir_entry *de, *prev;
+	int err = dir_find(fs, dir, din, name, len, &b, &de, &prev);
 
-	for (uint64_t lblk = 0; lblk < n; lblk++) {
-		struct ext2_dir_entry *prev = NULL;
-		struct ext2_buf *b;
-		int err = dir_bread(fs, dir, din, lblk, &b);
-		if (err < 0)
-			return err;
-		for (uint32_t off = 0; off < fs->block_size;) {
-			struct ext2_dir_entry *de = (void *)(b->b_data + off);
-			if (entry_is(fs, de, name, len) && de->inode == ino) {
-				if (prev)
-					prev->rec_len = (uint16_t)(prev->rec_len + de->rec_len);
-				else
-					de->inode = 0;
-				ext2_bdirty(b);
-				ext2_brelse(b);
-				dir_touch(fs, din);
-				return 0;
-			}
-			prev = de;
-			off += de->rec_len;
-		}
-		ext2_brelse(b);
+	if (err == -ENOENT || (!err && de->inode != ino)) {
+		if (!err)
+			ext2_brelse(b);
+		return ext2_corrupt(fs, "directory %u lost entry \"%.*s\"", dir, (int)len, name);
 	}
-	return ext2_corrupt(fs, "directory %u lost entry \"%.*s\"", dir, (int)len, name);
+	if (err < 0)
+		return err;
+	if (prev)
+		prev->rec_len = (uint16_t)(prev->rec_len + de->rec_len);
+	else
+		de->inode = 0;
+	ext2_bdirty(b);
+	ext2_brelse(b);
+	dir_touch(fs, din);
+	return 0;
 }
 
 /* Points existing entry `name` of dir at ino instead (rename over a file). */
 static int dir_retarget(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din, const char *name,
                         size_t len, uint32_t ino, uint8_t ft)
 {
-	uint64_t n = dir_nblocks(fs, din);
+	struct ext2_buf *b;
+	struct ext2_dir_entry *de;
+	int err = dir_find(fs, dir, din, name, len, &b, &de, NULL);
 
-	for (uint64_t lblk = 0; lblk < n; lblk++) {
-		struct ext2_buf *b;
-		int err = dir_bread(fs, dir, din, lblk, &b);
-		if (err < 0)
-			return err;
-		for (uint32_t off = 0; off < fs->block_size;) {
-			struct ext2_dir_entry *de = (void *)(b->b_data + off);
-			if (entry_is(fs, de, name, len)) {
-				de->inode = ino;
-				de->file_type = fs->has_filetype ? ft : 0;
-				ext2_bdirty(b);
-				ext2_brelse(b);
-				dir_touch(fs, din);
-				return 0;
-			}
-			off += de->rec_len;
-		}
-		ext2_brelse(b);
-	}
-	return ext2_corrupt(fs, "directory %u lost entry \"%.*s\"", dir, (int)len, name);
+	if (err == -ENOENT)
+		return ext2_corrupt(fs, "directory %u lost entry \"%.*s\"", dir, (int)len, name);
+	if (err < 0)
+		return err;
+	de->inode = ino;
+	de->file_type = fs->has_filetype ? ft : 0;
+	ext2_bdirty(b);
+	ext2_brelse(b);
+	dir_touch(fs, din);
+	return 0;
 }
 
 /* Whether directory dir holds nothing but "." and "..". */
