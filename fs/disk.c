@@ -4,7 +4,7 @@
  *
  * Runs once, in a thread on the boot core, as part of file system start-up and before main()
  * (ext2 reads the disk, and reading blocks the thread). The boot core owns every ext2 mount: its
- * functions run there, and other cores' calls reach it by message (fs/vfs.c). A disk that does
+ * functions run there, and other cores' calls reach it by message (fs/vfs_remote.c). A disk that does
  * not hold ext2, or holds a corrupt one, is reported and left unmounted; the boot goes on.
  */
 #include <stdio.h>

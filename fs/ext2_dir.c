@@ -160,14 +160,16 @@ static uint64_t dir_nblocks(const struct ext2_fs *fs, const struct ext2_inode *d
 	return din->i_size / fs->block_size; /* ext2_iget checked it is a whole, sane number */
 }
 
-/* Directory dir's inode; -ENOTDIR if it is something else. */
+/* Directory dir's inode; -ELOOP for a symbolic link (not followed), -ENOTDIR for the rest. */
 static int dir_get(struct ext2_fs *fs, uint64_t dir, struct ext2_inode *din)
 {
 	int err = ext2_iget(fs, dir, din);
 
 	if (err < 0)
 		return err;
-	return is_dir(din) ? 0 : -ENOTDIR;
+	if (is_dir(din))
+		return 0;
+	return (din->i_mode & EXT2_S_IFMT) == EXT2_S_IFLNK ? -ELOOP : -ENOTDIR;
 }
 
 /*

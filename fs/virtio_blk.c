@@ -65,7 +65,6 @@ struct vblk_queue {
 	struct virtq vq;            /* [o] */
 	struct vblk_req *wait_head; /* [o] requests waiting for free descriptors, FIFO */
 	struct vblk_req *wait_tail; /* [o] */
-	unsigned inflight;          /* [o] requests the device holds */
 } __cacheline_aligned;
 
 struct vblk_dev {
@@ -138,7 +137,8 @@ static void setup_disk(struct vblk_dev *d)
 		if (setup_queue(d, i) < 0)
 			goto fail;
 	if (d->vd.common)
-		d->vd.common->msix_config = VIRTIO_NO_VECTOR;
+		d->vd.common->msix_config =
+		        VIRTIO_NO_VECTOR; /* device register: no config interrupts */
 	if (d->msix)
 		pci_msix_enable(d->vd.pci);
 	ops->driver_ok(&d->vd);
@@ -199,6 +199,31 @@ void vblk_probe(void)
 
 /* ---- every core: its queues -------------------------------------------------------------- */
 
+static void on_done(const struct msg *m)
+{
+	struct vblk_req *r = (void *)(uintptr_t)m->w[0];
+	r->done = true;
+	thread_wake(r->waiter);
+}
+MSG_HANDLER(MSG_BLK_DONE, on_done);
+
+/*
+ * r is finished with result: on the queue's core, its result is set here; done, which its
+ * waiting thread polls, is set on that thread's own core, directly or by MSG_BLK_DONE (whose
+ * message publishes the result with it). Once done is set, r may be freed at any moment.
+ */
+static void complete(struct vblk_req *r, int result)
+{
+	r->result = result;
+	if (r->core == core_id()) {
+		r->done = true;
+		thread_wake(r->waiter);
+	} else {
+		struct msg m = { .type = MSG_BLK_DONE, .w = { (uintptr_t)r } };
+		msg_send(r->core, &m);
+	}
+}
+
 /* Gives waiting requests to the device while it has descriptors. */
 static void submit_waiting(struct vblk_queue *q)
 {
@@ -218,17 +243,9 @@ static void submit_waiting(struct vblk_queue *q)
 		if (!q->wait_head)
 			q->wait_tail = NULL;
 		if (err < 0) { /* the queue is broken */
-			r->result = -EIO;
-			r->done = true;
-			if (r->core == core_id()) {
-				thread_wake(r->waiter);
-			} else {
-				struct msg m = { .type = MSG_BLK_DONE, .w = { (uintptr_t)r } };
-				msg_send(r->core, &m);
-			}
+			complete(r, -EIO);
 			continue;
 		}
-		q->inflight++;
 		added = true;
 	}
 	if (added)
@@ -254,14 +271,6 @@ static void on_submit(const struct msg *m)
 }
 MSG_HANDLER(MSG_BLK_SUBMIT, on_submit);
 
-static void on_done(const struct msg *m)
-{
-	struct vblk_req *r = (void *)(uintptr_t)m->w[0];
-	r->done = true;
-	thread_wake(r->waiter);
-}
-MSG_HANDLER(MSG_BLK_DONE, on_done);
-
 static bool poll_queue(struct vblk_queue *q)
 {
 	bool did = false;
@@ -269,15 +278,7 @@ static bool poll_queue(struct vblk_queue *q)
 	struct vblk_req *r;
 	while ((r = virtq_get(&q->vq, &len))) {
 		did = true;
-		q->inflight--;
-		r->result = r->status == VIRTIO_BLK_S_OK ? 0 : -EIO;
-		if (r->core == core_id()) {
-			r->done = true;
-			thread_wake(r->waiter);
-		} else {
-			struct msg m = { .type = MSG_BLK_DONE, .w = { (uintptr_t)r } };
-			msg_send(r->core, &m);
-		}
+		complete(r, r->status == VIRTIO_BLK_S_OK ? 0 : -EIO);
 	}
 	if (did)
 		submit_waiting(q);
@@ -297,7 +298,8 @@ static void on_irq(unsigned vector, void *arg)
 {
 	(void)vector;
 	(void)arg; /* ending the halt is enough: the scheduler loop polls the queues */
-	for (unsigned i = 0; i < ndisks; i++)
+	/* an MMIO disk's line goes to core 0 (vblk_probe): only there may it be lowered */
+	for (unsigned i = 0; i < ndisks && core_id() == 0; i++)
 		if (disks[i].vd.mmio)
 			virtio_mmio_ack(&disks[i].vd); /* lower the (level-triggered) line */
 }

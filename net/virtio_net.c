@@ -295,7 +295,8 @@ void vnet_probe(void)
 			goto fail;
 	}
 	if (dev.vd.common)
-		dev.vd.common->msix_config = VIRTIO_NO_VECTOR;
+		dev.vd.common->msix_config =
+		        VIRTIO_NO_VECTOR; /* device register: no config interrupts */
 	if (dev.msix)
 		pci_msix_enable(dev.vd.pci);
 	ops->driver_ok(&dev.vd);

@@ -73,7 +73,7 @@ int virtq_add(struct virtq *q, const struct virtq_buf *bufs, unsigned n, void *t
 		return -EIO;
 	if (n == 0 || n > q->num_free)
 		return -ENOSPC;
-	uint16_t head = q->free_head, i = head, last = head;
+	uint16_t head = q->free_head, i = head;
 	uint32_t in_len = 0;
 	for (unsigned k = 0; k < n; k++) {
 		struct vring_desc *d = &q->desc[i];
@@ -83,10 +83,8 @@ int virtq_add(struct virtq *q, const struct virtq_buf *bufs, unsigned n, void *t
 		                      (k + 1 < n ? VRING_DESC_F_NEXT : 0));
 		if (bufs[k].writable)
 			in_len += bufs[k].len;
-		last = i;
 		i = d->next;
 	}
-	(void)last;
 	q->free_head = i;
 	q->num_free = (uint16_t)(q->num_free - n);
 	q->token[head] = token;
@@ -121,6 +119,7 @@ void virtq_notify(const struct virtq *q)
 
 bool virtq_has_used(const struct virtq *q)
 {
+	/* Acquire: pairs with the device's release of used->idx, as in virtq_get */
 	return !q->broken && __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->last_used;
 }
 
@@ -137,7 +136,10 @@ void *virtq_get(struct virtq *q, uint32_t *len)
 		return NULL;
 	}
 	struct vring_used_elem *e = &q->used->ring[q->last_used & (q->size - 1)];
-	uint32_t id = e->id, n = e->len;
+	/* Each read once: the device may write the element again, and the checks below must be
+	 * about the values used (relaxed: the acquire above already ordered them). */
+	uint32_t id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+	uint32_t n = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
 	if (id >= q->size || !q->token[id]) {
 		report(q, "returned an unknown descriptor id", id, q->size);
 		return NULL;

@@ -9,7 +9,7 @@
  *               (a file needing double indirect blocks, a sparse file, a 5 GiB sparse file
  *               needing triple indirect blocks and i_size_high, symlinks, an empty file),
  *               nested lookups, readdir of a 300-entry directory (hash-indexed by e2fsck -D),
- *               errors (-ENOENT, -ENOTDIR, -EISDIR), and a read-only mount changes nothing.
+ *               errors (-ENOENT, -ENOTDIR, -ELOOP, -EISDIR), and a read-only mount changes nothing.
  *  - write_*:   create, grow across direct/indirect/double/triple blocks, truncate, mkdir,
  *               rmdir, unlink, rename (same dir, across dirs, over a file, over an empty dir,
  *               refusals), an indexed directory modified, the disk filled to -ENOSPC and
@@ -591,6 +591,7 @@ static void test_read(unsigned bs)
 	CHECK_EQ(walk(&t, "nope", &ino), -ENOENT);
 	CHECK_EQ(walk(&t, "a/b/nope/x", &ino), -ENOENT);
 	CHECK_EQ(walk(&t, "small.txt/x", &ino), -ENOTDIR);
+	CHECK_EQ(walk(&t, "a/b/c/link/x", &ino), -ELOOP); /* symbolic links are not followed */
 	CHECK_EQ(t.ops->read(&t.m, dir, 0, buf, 10), -EISDIR);
 	REQUIRE(walk(&t, "small.txt", &ino) == 0);
 	{
