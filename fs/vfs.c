@@ -28,8 +28,8 @@
  * on another core the same number is another slot, usually free: -EBADF. The lowest free slot
  * is used, FS_OPEN_MAX per core (-EMFILE). A call may block (disk, another core), and another
  * thread of the core may close the descriptor meanwhile: each slot has a generation number,
- * and a call whose slot changed under it leaves the slot alone (and says -EBADF when it still
- * had something to store). Offsets are shared by the threads of a core that use one descriptor,
+ * and a call whose slot changed under it leaves the slot alone: fs_lseek and fs_readdir say
+ * -EBADF, a read or write returns its count and its new offset is dropped. Offsets are shared by the threads of a core that use one descriptor,
  * without any atomicity between them.
  *
  * Routing. Every filesystem call goes through vfs_call_run (vfs_remote.c): directly for a
@@ -362,7 +362,6 @@ int vfs_mount(const char *path, const struct fs_ops *ops, void *priv, uint64_t r
 	struct vfs_mount *m = &mounts[n];
 	memset(m, 0, sizeof(*m));
 	memcpy(m->path, path, len);
-	m->path_len = len;
 	m->ops = ops;
 	m->priv = priv;
 	m->root = root;

@@ -64,7 +64,6 @@ struct fs_ops {
 
 struct vfs_mount {
 	char path[64];            /* [I] where it is mounted: "/" or "/disk" */
-	size_t path_len;          /* [I] */
 	const struct fs_ops *ops; /* [I] */
 	void *priv;               /* [owner] the filesystem's state */
 	uint64_t root;            /* [I] inode of its root directory */

@@ -51,7 +51,6 @@ static int64_t x_open(struct vfs_call *c)
 			rc = ops->create(m, c->ino, c->name, c->len, c->mode, &c->ino2);
 			if (rc)
 				return rc;
-			c->created = true;
 		} else if (rc) {
 			return rc;
 		} else if ((c->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {

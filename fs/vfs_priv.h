@@ -41,7 +41,6 @@ struct vfs_call {
 	uint32_t mode;     /* permission bits for create/mkdir */
 	int flags;         /* fs_open flags */
 	bool slash;        /* the path ended in '/': name must be a directory */
-	bool created;      /* open: the file was created */
 	struct fs_stat st; /* stat result */
 	/* Routing (vfs_remote.c). */
 	int64_t ret;                /* [m] fn's result, written on the owner before the reply */

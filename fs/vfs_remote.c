@@ -60,7 +60,7 @@ PERCORE static struct vfs_server srv;                /* [o] */
 
 static struct vfs_gate *gate_of(const struct vfs_mount *m)
 {
-	return &gates[m->slot % VFS_MOUNT_MAX];
+	return &gates[m->slot];
 }
 
 /* Waits until c may run. c (on the stack of the thread that runs it) waits in the queue. */

@@ -280,6 +280,10 @@ static bool poll_queue(struct vblk_queue *q)
 		did = true;
 		complete(r, r->status == VIRTIO_BLK_S_OK ? 0 : -EIO);
 	}
+	while ((r = virtq_abandon(&q->vq))) { /* the device broke: what it held fails */
+		did = true;
+		complete(r, -EIO);
+	}
 	if (did)
 		submit_waiting(q);
 	return did;

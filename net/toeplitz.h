@@ -7,14 +7,15 @@
  * source address, destination address, source port, destination port (all big-endian); for
  * other IPv4 packets the two addresses alone. So a driver that knows the key and the table can
  * tell in advance on which core the replies of a flow will arrive, and a socket can choose its
- * local port so that they arrive on its own core (net/socket.c).
+ * local port so that they arrive on its own core (net_bind_steered in net/stack.c, which asks
+ * the driver's vnet_rx_queue).
  *
  * Every bit of the input that is set XORs the 32 key bits starting at that bit's position into
  * the result: input bit i (counted from the most significant bit of byte 0) takes key bits
  * i..i+31. The key must therefore be at least 4 bytes longer than the input.
  *
- * Header-only and pure, so that the driver, the socket layer and the host unit test
- * (tests/unit/test_toeplitz.c, against Microsoft's published test vectors) share one copy.
+ * Header-only and pure, so that the driver and the host unit test (tests/unit/test_toeplitz.c,
+ * against Microsoft's published test vectors) share one copy.
  */
 #ifndef ISLE_NET_TOEPLITZ_H
 #define ISLE_NET_TOEPLITZ_H

@@ -29,7 +29,7 @@
  * RSS. With VIRTIO_NET_F_RSS the device hashes each received IPv4 packet (Toeplitz, over
  * addresses and TCP/UDP ports, net/toeplitz.h) with our key and delivers it to the queue the
  * indirection table names. Incoming connections spread over the cores by that hash; for an
- * outgoing one, the socket layer asks vnet_rx_queue() which local port brings the replies back
+ * outgoing one, net_bind_steered (net/stack.c) asks vnet_rx_queue() which local port brings the replies back
  * to its own core. Without RSS the host's own steering decides (a multiqueue tap follows the
  * queue the guest last transmitted a flow on, and forgets after a few idle seconds).
  *

@@ -14,9 +14,12 @@
  * Contract:
  *  - Thread context only; the calling thread blocks (others on its core run) until the call can
  *    complete or its timeout passes. timeout_ns == 0 means wait forever.
- *  - Errors are negative errno values: -ETIMEDOUT, -ECONNRESET (peer reset or connection lost),
- *    -ENOTCONN, -EADDRINUSE, -ENOMEM, -EINVAL (a socket of another core, wrong kind), -EPIPE
- *    (send after the peer closed or after sock_shutdown).
+ *  - Errors are negative errno values, among them: -ETIMEDOUT, -ECONNRESET (peer reset or
+ *    connection lost), -ECONNREFUSED, -ECONNABORTED (the socket was closed while a call waited
+ *    on it), -EHOSTUNREACH, -ENOTCONN, -EADDRINUSE, -ENOMEM, -EBUSY (another thread already
+ *    waits in the same call on this socket), -EMSGSIZE (a datagram too large), -EINVAL (a
+ *    socket of another core, wrong kind), -EPIPE (send after the peer closed or after
+ *    sock_shutdown).
  *  - sock_send() copies the data into the stack and returns only when all of it is queued; a
  *    slow peer blocks the sender (back-pressure). A time-out after part of it was queued returns
  *    that part's length (less than len): check for == len, not >= 0. sock_recv() returns what has arrived (at least

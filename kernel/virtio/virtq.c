@@ -61,7 +61,6 @@ uint64_t virtq_used_addr(const struct virtq *q)
 
 static void report(struct virtq *q, const char *what, unsigned a, unsigned b)
 {
-	q->errors++;
 	if (!q->broken)
 		log_error("%s: device %s (%u, %u); queue disabled", q->name, what, a, b);
 	q->broken = true;
@@ -160,6 +159,21 @@ void *virtq_get(struct virtq *q, uint32_t *len)
 	q->num_free = (uint16_t)(q->num_free + q->chain[id]);
 	*len = n;
 	return token;
+}
+
+void *virtq_abandon(struct virtq *q)
+{
+	if (!q->broken)
+		return NULL;
+	for (uint16_t i = 0; i < q->size; i++) {
+		void *token = q->token[i];
+		if (token) {
+			q->token[i] =
+			        NULL; /* the descriptors stay the device's: the queue is dead */
+			return token;
+		}
+	}
+	return NULL;
 }
 
 void virtq_intr_off(struct virtq *q)

@@ -38,7 +38,6 @@ struct virtq {
 	uint32_t *in_len;           /* [o] per head descriptor: writable bytes (bounds check) */
 	uint16_t *chain;            /* [o] per head descriptor: descriptors in its chain */
 	bool broken;                /* [o] the device misbehaved; queue no longer used */
-	uint64_t errors;            /* [o] device misbehaviour seen */
 };
 
 /* Bytes of ring memory for `size` entries (4 KiB aligned start expected). */
@@ -60,6 +59,9 @@ bool virtq_kick(struct virtq *q);
 void virtq_notify(const struct virtq *q);
 /* The next used chain's token and the bytes the device wrote; NULL when none (or broken). */
 void *virtq_get(struct virtq *q, uint32_t *len);
+/* On a broken queue, one chain the device never gave back (its token, forgotten from then on),
+ * so that its waiter can be told; NULL when none is left or the queue works. */
+void *virtq_abandon(struct virtq *q);
 bool virtq_has_used(const struct virtq *q);
 /* Interrupt suppression: off while we poll; virtq_intr_on returns true if buffers were used
  * meanwhile (the caller polls again instead of sleeping). */

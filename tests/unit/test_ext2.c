@@ -164,7 +164,6 @@ static int mnt_open(struct mnt *t, const char *img, bool readonly)
 	ext2_set_clock(priv, clock_now);
 	t->ops = &ext2_ops;
 	t->m = (struct vfs_mount){ .path = "/disk",
-		                   .path_len = 5,
 		                   .ops = &ext2_ops,
 		                   .priv = priv,
 		                   .root = EXT2_ROOT_INO,
