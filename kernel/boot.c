@@ -22,7 +22,7 @@
 #include "kernel/sched.h"
 
 unsigned ncores = 1;                               /* [I] */
-struct core_mem core_mem[MAX_CORES];               /* [I] */
+struct core_share core_mem[MAX_CORES];             /* [I] */
 PERCORE unsigned core_self;                        /* [o] */
 struct kconfig kconfig = { .loglevel = LOG_INFO }; /* [I] */
 
@@ -101,6 +101,7 @@ static void log_boot(void)
 	unsigned n;
 	const struct boot_stage *st = arch_boot_stages(&n);
 	log_info("isle: %u core%s, %s", ncores, ncores > 1 ? "s" : "", arch_describe());
+	log_info("memory: %s", arch_describe_memory());
 	uint64_t prev = tsc_boot();
 	for (unsigned i = 0; i < n; i++) {
 		log_info("boot: %-8s done at %6lu us (+%lu us)", st[i].name,
@@ -110,9 +111,19 @@ static void log_boot(void)
 	}
 	for (unsigned i = 0; i < mmio_devices.n; i++)
 		log_debug("virtio_mmio.device=%s", mmio_devices.items[i]);
-	for (unsigned c = 0; c < ncores; c++)
-		log_debug("core %u: %zu MiB private memory at %#lx", c, core_mem[c].len >> 20,
-		          core_mem[c].base);
+	for (unsigned c = 0; c < ncores; c++) {
+		const struct core_share *cs = &core_mem[c];
+		for (unsigned s = 0; s < cs->nspans; s++)
+			log_debug("core %u: %lu MiB private memory at %#lx", c,
+			          cs->span[s].len >> 20, cs->span[s].base);
+	}
+}
+
+/* Shared memory for the message rings, plus 64 KiB per core and 4 MiB for boot data (device
+ * queues and their bookkeeping, taken with boot_alloc). */
+size_t kernel_shared_bytes(unsigned n)
+{
+	return msg_shared_bytes(n) + (size_t)n * (64u << 10) + (4u << 20);
 }
 
 __noreturn void boot_fail(const char *fmt, ...)

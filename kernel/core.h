@@ -6,25 +6,39 @@
 #define ISLE_KERNEL_CORE_H
 
 #include "kernel/compiler.h"
+#include "kernel/memplan.h"
 
-#define MAX_CORES 64
+/* Most cores isle runs on (a multiple of 64). APIC ids above 254 need x2APIC. */
+#define MAX_CORES 256
 
-struct core_mem {
-	uintptr_t base; /* [I] first byte of the core's private memory (its page allocator) */
-	size_t len;     /* [I] bytes */
-};
+/*
+ * A core's private memory: the spans of its share of RAM (kernel/memplan.h), span[0] starting
+ * after the core's boot structures (page tables, window, boot stacks), which arch/ took from its
+ * start. The page allocator of the core manages all of it.
+ */
+extern unsigned ncores;                       /* [I] cores running isle */
+extern struct core_share core_mem[MAX_CORES]; /* [I] private memory of each core */
+extern PERCORE unsigned core_self;            /* this core's id, 0..ncores-1 */
 
-extern unsigned ncores;                     /* [I] cores running isle */
-extern struct core_mem core_mem[MAX_CORES]; /* [I] private memory of each core */
-extern PERCORE unsigned core_self;          /* this core's id, 0..ncores-1 */
+/* Which core owns each 2 MiB of RAM (memplan.h); filled by arch/ before other cores start. */
+extern const uint16_t *mem_owner; /* [I] */
+extern size_t mem_owner_entries;  /* [I] */
 
 static inline unsigned core_id(void)
 {
 	return core_self;
 }
 
-/* The core whose private memory holds p, or -1 (image, shared region, not RAM). */
-int core_of_addr(const void *p);
+/* The core whose private memory holds p, or -1 (image, shared region, not RAM). O(1): one
+ * look in the owner table. Any context. */
+static inline int core_of_addr(const void *p)
+{
+	return memplan_owner(mem_owner, mem_owner_entries, (uint64_t)(uintptr_t)p);
+}
+
+/* Bytes of shared memory the portable kernel needs for ncores cores (message rings, device
+ * queues, boot data); arch/ adds its own page tables and sizes the shared region with it. */
+size_t kernel_shared_bytes(unsigned ncores);
 
 /* Entry points of the portable kernel, called by arch/ setup. */
 __noreturn void kernel_main(void);                /* boot core, once its window is live */

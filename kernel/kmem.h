@@ -1,8 +1,8 @@
 /*
  * kmem.h - the page allocator of one core (a buddy allocator).
  *
- * Every core owns one struct kmem over its private memory region and hands out blocks of
- * 2^order contiguous pages, each aligned to its own size. This module is a pure data structure:
+ * Every core owns one struct kmem over its private memory (one or a few spans of RAM) and hands
+ * out blocks of 2^order contiguous pages, each aligned to its own size. This module is a pure data structure:
  * no locks, no per-core globals, no printing, so it is also built on the host for unit tests.
  *
  * Contract:
@@ -28,10 +28,10 @@
 
 /*
  * Per-page metadata. kmem keeps one for every page it manages, in an array carved from the
- * start of the region. The kp_ fields belong to kmem. The heap_ fields belong to whoever
- * allocated the page from kmem and is the heap (kernel/heap.c): kmem zeroes them in kmem_init
- * and never reads or writes them after; the heap sets them on pages it owns and MUST zero
- * them again before it frees the pages. Any other user of kmem_alloc MUST leave them zero.
+ * start of the span. The kp_ fields belong to kmem. The heap_ fields belong to whoever
+ * allocated the page from kmem and is the heap (kernel/heap.c): kmem zeroes them when it first
+ * carves the page and never reads or writes them after; the heap sets them on pages it owns and
+ * MUST zero them again before it frees the pages. Any other user of kmem_alloc MUST leave them zero.
  * Ownership: all fields [o] (the owner core of the kmem).
  */
 struct kmem_page {
@@ -43,27 +43,51 @@ struct kmem_page {
 	uint8_t kp_state;          /* [o] KP_NONE, KP_FREE or KP_ALLOCATED (see kmem.c) */
 };
 
+/* Most separate pieces of memory one kmem manages (a core's share of RAM may span holes). */
+#define KMEM_MAX_SPANS 8
+
 /*
- * One core's page allocator. [I] fields are set by kmem_init and never change after; [o]
- * fields are changed only by the owner core.
+ * One contiguous piece of memory. Its metadata array is carved from the start of the piece and
+ * filled lazily: only pages [0, ks_ready) have been carved into blocks; the pages above are
+ * free memory nobody has looked at yet, so neither booting nor kmem_add_span touches them.
+ */
+struct kmem_span {
+	struct kmem_page *ks_pages; /* [I] metadata: [i] is page ks_first_pfn + i */
+	uintptr_t ks_first_pfn;     /* [I] address / PAGE_SIZE of the first managed page */
+	size_t ks_npages;           /* [I] number of managed pages */
+	size_t ks_ready;            /* [o] pages [0, ks_ready) are carved into blocks */
+};
+
+/*
+ * One core's page allocator. [I] fields are set by kmem_init/kmem_add_span at boot and never
+ * change after; [o] fields are changed only by the owner core.
  */
 struct kmem {
-	struct kmem_page *kmem_pages; /* [I] metadata: [i] is page kmem_first_pfn + i */
-	uintptr_t kmem_first_pfn;     /* [I] address / PAGE_SIZE of the first managed page */
-	size_t kmem_npages;           /* [I] number of managed pages */
-	size_t kmem_nfree;            /* [o] pages currently in free blocks */
-	uint32_t kmem_nonempty;       /* [o] bit k set iff kmem_free_list[k] is not empty */
+	struct kmem_span kmem_spans[KMEM_MAX_SPANS]; /* [I] (ks_ready [o]) sorted by address */
+	unsigned kmem_nspans;                        /* [I] spans in use */
+	size_t kmem_npages;                          /* [I] managed pages of all spans */
+	size_t kmem_nfree;                           /* [o] pages in free blocks */
+	size_t kmem_unready;                         /* [o] pages not carved yet (also free) */
+	uint32_t kmem_nonempty; /* [o] bit k set iff kmem_free_list[k] is not empty */
 	/* [o] heads of the free blocks of each order, linked through kp_next/kp_prev */
 	struct kmem_page *kmem_free_list[KMEM_MAX_ORDER + 1];
 };
 
 /*
- * Manage [base, base + len), shrunk inward to page boundaries. The metadata array is carved
- * from the start of the region; the rest is handed out. Returns 0, -ENOMEM if not even one
- * page is left to manage, or -EINVAL if the range wraps around the address space.
- * Boot, on the owner core (or any core before the region is handed to its owner).
+ * Manage [base, base + len), shrunk inward to page boundaries: kmem_init(km, 0, 0) gives an
+ * empty allocator, anything else is kmem_init(km, 0, 0) + kmem_add_span(km, base, len).
+ * Boot, on the owner core (or any core before the memory is handed to its owner).
  */
 int kmem_init(struct kmem *km, uintptr_t base, size_t len);
+
+/*
+ * Adds [base, base + len) as one more span. The metadata array is carved from the start of the
+ * span; the rest is handed out. O(1): the metadata is filled only as the pages are first
+ * needed. Returns 0, -ENOMEM if not even one page is left to manage, -ENOSPC if the kmem
+ * already has KMEM_MAX_SPANS spans, or -EINVAL if the range wraps around the address space or
+ * overlaps a span of this kmem. Boot, like kmem_init.
+ */
+int kmem_add_span(struct kmem *km, uintptr_t base, size_t len);
 
 /* 2^order contiguous pages aligned to (PAGE_SIZE << order), or NULL. Contents are not cleared. */
 void *kmem_alloc(struct kmem *km, unsigned order);
@@ -71,23 +95,34 @@ void *kmem_alloc(struct kmem *km, unsigned order);
 /* Give back a block from kmem_alloc with the same order. Returns 0 or -EINVAL (see above). */
 int kmem_free(struct kmem *km, void *p, unsigned order);
 
+/* The span holding page frame pfn among the pages carved so far, or NULL. */
+static inline const struct kmem_span *kmem_span_of(const struct kmem *km, uintptr_t pfn)
+{
+	for (unsigned i = 0; i < km->kmem_nspans; i++) {
+		const struct kmem_span *s = &km->kmem_spans[i];
+		if (pfn >= s->ks_first_pfn && pfn - s->ks_first_pfn < s->ks_ready)
+			return s;
+	}
+	return NULL;
+}
+
 /*
- * Whether p points into one of the pages this kmem hands out (the metadata does not count).
- * Inline because every heap_free and every remote-free decision asks it.
+ * Whether p points into one of the pages this kmem has handed out or may hand out again (the
+ * metadata and pages never carved do not count). Inline because every heap_free asks it; the
+ * loop runs over at most KMEM_MAX_SPANS spans, usually one.
  */
 static inline bool kmem_owns(const struct kmem *km, const void *p)
 {
-	uintptr_t pfn = (uintptr_t)p >> PAGE_SHIFT;
-
-	return pfn >= km->kmem_first_pfn && pfn - km->kmem_first_pfn < km->kmem_npages;
+	return kmem_span_of(km, (uintptr_t)p >> PAGE_SHIFT) != NULL;
 }
 
 /* Metadata of the page that holds p, or NULL if kmem_owns(km, p) is false. */
 static inline struct kmem_page *kmem_page_of(struct kmem *km, const void *p)
 {
-	if (!kmem_owns(km, p))
-		return NULL;
-	return &km->kmem_pages[((uintptr_t)p >> PAGE_SHIFT) - km->kmem_first_pfn];
+	uintptr_t pfn = (uintptr_t)p >> PAGE_SHIFT;
+	const struct kmem_span *s = kmem_span_of(km, pfn);
+
+	return s ? &s->ks_pages[pfn - s->ks_first_pfn] : NULL;
 }
 
 /* Pages currently free, and pages managed in all. */

@@ -2,15 +2,16 @@
  * mem.c - per-core memory: the glue between the page allocator (kmem.c), the heap (heap.c)
  * and the message rings.
  *
- * Each core keeps its struct mem_core at the start of its own region (core_mem[c].base), so any
- * core can find the owner of a pointer from the immutable region table, and only the owner
- * ever writes there. kfree() of another core's block appends the pointer to a per-destination
+ * Each core keeps its struct mem_core at the start of its own memory (core_mem[c].span[0]), and
+ * its page allocator manages all its spans. Any core finds the owner of a pointer in O(1) from
+ * the immutable owner table (core_of_addr), and only the owner ever writes its mem_core. kfree() of another core's block appends the pointer to a per-destination
  * batch; a batch travels home as one MSG_FREE message carrying up to 7 pointers, sent when it
  * is full or when the scheduler loop comes around (mem_flush_remote).
  */
 #include <string.h>
 #include <isle/errno.h>
 #include "kernel/core.h"
+#include "kernel/coreset.h"
 #include "kernel/heap.h"
 #include "kernel/kmem.h"
 #include "kernel/mem.h"
@@ -34,30 +35,29 @@ struct free_batch {
 
 PERCORE static struct mem_core *self_mem;            /* [o] this core's mem_core */
 PERCORE static struct free_batch batches[MAX_CORES]; /* [o] by destination core */
-PERCORE static uint64_t batches_pending;             /* [o] bit c: batches[c] non-empty */
+PERCORE static struct coreset batches_pending;       /* [o] c: batches[c] non-empty */
+
+const uint16_t *mem_owner; /* [I] */
+size_t mem_owner_entries;  /* [I] */
 
 static struct mem_core *mem_of(unsigned core)
 {
-	return (struct mem_core *)core_mem[core].base;
-}
-
-int core_of_addr(const void *p)
-{
-	uintptr_t a = (uintptr_t)p;
-	for (unsigned c = 0; c < ncores; c++)
-		if (a >= core_mem[c].base && a - core_mem[c].base < core_mem[c].len)
-			return (int)c;
-	return -1;
+	return (struct mem_core *)(uintptr_t)core_mem[core].span[0].base;
 }
 
 void mem_init_core(void)
 {
 	unsigned c = core_id();
+	const struct core_share *cs = &core_mem[c];
 	struct mem_core *m = mem_of(c);
 	size_t hdr = ALIGN_UP(sizeof(*m), PAGE_SIZE);
 	memset(m, 0, sizeof(*m));
-	if (kmem_init(&m->km, core_mem[c].base + hdr, core_mem[c].len - hdr) < 0)
-		boot_fail("core %u: memory region of %zu bytes is too small", c, core_mem[c].len);
+	if (kmem_init(&m->km, (uintptr_t)cs->span[0].base + hdr, cs->span[0].len - hdr) < 0)
+		boot_fail("core %u: memory of %lu bytes is too small", c, cs->span[0].len);
+	for (unsigned s = 1; s < cs->nspans; s++)
+		if (kmem_add_span(&m->km, (uintptr_t)cs->span[s].base, cs->span[s].len) < 0)
+			boot_fail("core %u: cannot add %lu MiB at %#lx", c, cs->span[s].len >> 20,
+			          cs->span[s].base);
 	heap_init(&m->heap, &m->km);
 	self_mem = m;
 }
@@ -102,7 +102,7 @@ static void send_batch(unsigned dst)
 		m.w[i] = (uintptr_t)b->ptr[i];
 	self_mem->remote_sent += b->n;
 	b->n = 0;
-	batches_pending &= ~(1ull << dst);
+	coreset_del(&batches_pending, dst);
 	msg_send(dst, &m);
 }
 
@@ -120,20 +120,20 @@ void kfree(void *p)
 	}
 	struct free_batch *b = &batches[owner];
 	b->ptr[b->n++] = p;
-	batches_pending |= 1ull << owner;
+	coreset_add(&batches_pending, (unsigned)owner);
 	if (b->n == FREE_BATCH)
 		send_batch((unsigned)owner);
 }
 
 bool mem_remote_pending(void)
 {
-	return batches_pending != 0;
+	return !coreset_empty(&batches_pending);
 }
 
 void mem_flush_remote(void)
 {
-	while (batches_pending)
-		send_batch((unsigned)__builtin_ctzll(batches_pending));
+	for (int c; (c = coreset_first(&batches_pending)) >= 0;)
+		send_batch((unsigned)c);
 }
 
 static void on_free(const struct msg *m)

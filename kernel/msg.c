@@ -1,8 +1,12 @@
 /*
  * msg.c - message rings between cores, handler dispatch, doorbells, barriers.
  *
- * Layout in the shared region: rings[src * ncores + dst], each a ring of MSG_RING_SLOTS
- * 64-byte messages (kernel/ring.c), and one cache line per core holding its "idle" flag.
+ * Layout in the shared region: one array of ncores x ncores rings, ring (src, dst) at index
+ * src * ncores + dst (the owner of a ring is arithmetic, not a lookup), each of msg_slots
+ * 64-byte messages (kernel/ring.c), and one cache line per core holding its "idle" flag. Ring
+ * memory grows with the square of the cores, so rings get fewer slots as cores are added:
+ * 64 up to 64 cores, 32 up to 128, 16 beyond; what one core receives stays about 270-310 KiB
+ * (at 255 cores the rings take 77 MiB in all).
  * The only stores another core ever sees from us are to rings where we are the producer
  * (tail, slots) or consumer (head), and to our own idle flag.
  *
@@ -14,12 +18,14 @@
 #include <isle/errno.h>
 #include "arch/x86_64/arch.h"
 #include "kernel/core.h"
+#include "kernel/coreset.h"
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 
-#define MSG_RING_SLOTS 64
+#define MSG_RING_SLOTS_MAX 64 /* slots per ring up to 64 cores */
+#define MSG_RING_SLOTS_MIN 16 /* and never fewer than this */
 #define POLL_BUDGET 32 /* messages per ring per poll, so one busy sender cannot starve others */
 
 struct core_flag {
@@ -36,12 +42,13 @@ struct overflow_queue {
 	struct overflow *head, *tail; /* [o] FIFO per destination */
 };
 
-static struct ring **rings;           /* [I] pointers; each ring's lines are [a] (see ring.c) */
+static char *rings;                   /* [I] the ring array; each ring's lines are [a] (ring.c) */
+static size_t ring_stride;            /* [I] bytes per ring */
 static struct core_flag *flags;       /* [I] pointer to ncores flags */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
 PERCORE static struct overflow_queue overflow[MAX_CORES]; /* [o] by destination */
-PERCORE static uint64_t overflow_pending;                 /* [o] bit c: overflow[c] non-empty */
+PERCORE static struct coreset overflow_pending;           /* [o] c: overflow[c] non-empty */
 PERCORE static struct msg_stats stats;                    /* [o] */
 PERCORE static uint32_t barrier_arrived[2];               /* [o] by generation parity */
 PERCORE static uint32_t barrier_gen;                      /* [o] barriers entered so far */
@@ -51,24 +58,37 @@ extern const struct msg_handler __msg_handlers_start[], __msg_handlers_end[];
 
 static struct ring *ring_of(unsigned src, unsigned dst)
 {
-	return rings[src * ncores + dst];
+	return (struct ring *)(rings + (size_t)(src * ncores + dst) * ring_stride);
+}
+
+/* Slots per ring with n cores: a power of two, halved as the cores double past 64. */
+static unsigned msg_slots(unsigned n)
+{
+	unsigned slots = MSG_RING_SLOTS_MAX;
+	while (slots > MSG_RING_SLOTS_MIN && (size_t)slots * n > 64 * MSG_RING_SLOTS_MAX)
+		slots /= 2;
+	return slots;
+}
+
+size_t msg_shared_bytes(unsigned n)
+{
+	return (size_t)n * n * ring_bytes(msg_slots(n)) + (size_t)n * sizeof(struct core_flag) +
+	       2 * CACHELINE;
 }
 
 void msg_init(void)
 {
-	unsigned n = ncores;
-	rings = boot_alloc(sizeof(*rings) * n * n);
+	unsigned n = ncores, slots = msg_slots(n);
+	ring_stride = ring_bytes(slots);
+	/* Not zeroed: ring_init writes all a ring needs (its slots need no initial value). */
+	rings = boot_alloc_raw((size_t)n * n * ring_stride);
 	flags = boot_alloc(sizeof(*flags) * n);
 	if (!rings || !flags)
 		boot_fail("no shared memory for %u x %u message rings", n, n);
-	for (unsigned i = 0; i < n * n; i++) {
-		if (i / n == i % n)
-			continue; /* no ring from a core to itself */
-		rings[i] = boot_alloc(ring_bytes(MSG_RING_SLOTS));
-		if (!rings[i])
-			boot_fail("no shared memory for message rings");
-		ring_init(rings[i], MSG_RING_SLOTS);
-	}
+	for (unsigned src = 0; src < n; src++)
+		for (unsigned dst = 0; dst < n; dst++)
+			if (src != dst) /* no ring from a core to itself */
+				ring_init(ring_of(src, dst), slots);
 	for (const struct msg_handler *h = __msg_handlers_start; h < __msg_handlers_end; h++) {
 		kassert(h->type > MSG_NONE && h->type < MSG_TYPE_MAX && !handlers[h->type]);
 		handlers[h->type] = h->fn;
@@ -101,16 +121,16 @@ static void overflow_add(unsigned dst, const struct msg *m)
 	else
 		q->head = o;
 	q->tail = o;
-	overflow_pending |= 1ull << dst;
+	coreset_add(&overflow_pending, dst);
 }
 
 /* Moves queued overflow messages into their rings while there is room. */
 static void overflow_flush(void)
 {
-	uint64_t pending = overflow_pending;
-	while (pending) {
-		unsigned dst = (unsigned)__builtin_ctzll(pending);
-		pending &= pending - 1;
+	struct coreset pending = overflow_pending;
+	for (int d; (d = coreset_first(&pending)) >= 0;) {
+		unsigned dst = (unsigned)d;
+		coreset_del(&pending, dst);
 		struct overflow_queue *q = &overflow[dst];
 		bool pushed = false;
 		while (q->head && ring_push(ring_of(core_id(), dst), &q->head->m)) {
@@ -121,7 +141,7 @@ static void overflow_flush(void)
 		}
 		if (!q->head) {
 			q->tail = NULL;
-			overflow_pending &= ~(1ull << dst);
+			coreset_del(&overflow_pending, dst);
 		}
 		if (pushed)
 			doorbell(dst);
@@ -135,7 +155,7 @@ int msg_send(unsigned dst, struct msg *m)
 	m->src = (uint16_t)core_id();
 	stats.sent++;
 	struct ring *r = ring_of(core_id(), dst);
-	if (!(overflow_pending & (1ull << dst)) && ring_push(r, m)) {
+	if (!coreset_has(&overflow_pending, dst) && ring_push(r, m)) {
 		doorbell(dst);
 		return 0;
 	}
@@ -146,7 +166,7 @@ int msg_send(unsigned dst, struct msg *m)
 	}
 	/* Back-pressure: wait until the destination has made room, keeping order with any
 	 * messages already queued in overflow. */
-	while ((overflow_pending & (1ull << dst)) || !ring_push(r, m)) {
+	while (coreset_has(&overflow_pending, dst) || !ring_push(r, m)) {
 		doorbell(dst);
 		thread_yield();
 	}
@@ -171,7 +191,7 @@ bool msg_poll(void)
 {
 	bool any = false;
 	unsigned self = core_id();
-	if (overflow_pending)
+	if (!coreset_empty(&overflow_pending))
 		overflow_flush();
 	for (unsigned src = 0; src < ncores; src++) {
 		if (src == self)
@@ -192,7 +212,7 @@ bool msg_poll(void)
 
 bool msg_pending(void)
 {
-	if (overflow_pending || mem_remote_pending())
+	if (!coreset_empty(&overflow_pending) || mem_remote_pending())
 		return true;
 	for (unsigned src = 0; src < ncores; src++)
 		if (src != core_id() && !ring_empty(ring_of(src, core_id())))

@@ -12,6 +12,10 @@
 /* Zeroed, cache-line aligned memory in the shared region. Boot core only, before other cores
  * start; never freed. NULL when the shared region is exhausted. */
 void *boot_alloc(size_t bytes);
+/* The same, not zeroed: for large areas whose user initialises what it needs (message rings). */
+void *boot_alloc_raw(size_t bytes);
+/* One zeroed 4 KiB-aligned page of it (page tables). */
+void *boot_alloc_page(void);
 
 /* Starts cores 1..ncores-1; each calls kernel_core_start(core) on its own stack. */
 void arch_start_cores(void);
@@ -43,7 +47,8 @@ struct boot_stage {
 	uint64_t tsc;     /* when */
 };
 const struct boot_stage *arch_boot_stages(unsigned *n);
-const char *arch_describe(void); /* one line: machine, APIC mode, TSC source */
+const char *arch_describe(void);        /* one line: machine, APIC mode, TSC source */
+const char *arch_describe_memory(void); /* one line: how RAM was shared out */
 /* The wall clock from the RTC: seconds since 1970 (UTC), 0 if unknown. Boot core, once. */
 int64_t arch_rtc_seconds(void);
 

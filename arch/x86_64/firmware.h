@@ -104,7 +104,7 @@ int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boo
 
 /* ---- ACPI (ACPI 6.x: RSDP, RSDT/XSDT, MADT, FADT + DSDT \_S5_, MCFG) ------------------ */
 
-#define ACPI_MAX_CPUS 64           /* processors kept from the MADT */
+#define ACPI_MAX_CPUS 256          /* processors kept from the MADT (isle's MAX_CORES) */
 #define ACPI_TABLE_MAX (16u << 20) /* larger table lengths are treated as corrupt */
 
 #define ACPI_SPACE_MEMORY 0 /* generic address structure: system memory */

@@ -1,16 +1,23 @@
 /*
  * paging.c - isle's page tables (see layout.h for the address space).
  *
- *   PML4[0]   -> identity PDPT (shared): all RAM and the low 4 GiB, 2 MiB pages, NX; up to the
- *                end of the image 4 KiB pages, so that page 0 stays unmapped and the image is
- *                read-only through this alias.
- *   PML4[1]   -> stacks PDPT (shared): entry c -> core c's stack directory, written only by c.
+ *   PML4[0..n)  -> identity PDPTs (shared): [0, 4 GiB) and all RAM, NX, in 1 GiB pages where
+ *                the CPU has them and 2 MiB pages otherwise; up to the end of the image 4 KiB
+ *                pages, so that page 0 stays unmapped and the image is read-only through this
+ *                alias. n covers the CPU's physical address width (at most 64 TiB), so device
+ *                memory found later (64-bit PCI BARs) only ever adds directories below these
+ *                PDPTs, never a PML4 entry.
+ *   PML4[255] -> stacks PDPT (shared): entry c -> core c's stack directory, written only by c.
  *   PML4[511] -> the core's own PDPT: [510] -> kernel image directory (shared; text RX,
  *                rodata R, data RW, 4 KiB pages), [511] -> the core's own window directory.
  * Shared tables are written by the boot core before other cores start and never again, so no
  * core ever invalidates another core's TLB. Stack pages are mapped and unmapped only by the
  * core that owns them, and a slot keeps its pages for life (sched.c): a mapping that other cores
  * may have cached never changes, so no core ever has to invalidate another core's TLB.
+ *
+ * Bootstrap. boot.S maps only the low 4 GiB, so the boot core builds the shared tables in the
+ * shared region (which the planner puts below 4 GiB), switches to them (paging_enter_shared)
+ * and only then builds each core's own tables in that core's memory, wherever it is.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -23,19 +30,27 @@
 
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
+#define PTE_PWT 0x8ull
+#define PTE_PCD 0x10ull
 #define PTE_PS 0x80ull
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
 #define TABLE (PTE_P | PTE_W)
+#define GIB (1ull << 30)
+#define PML4_SPAN (512 * GIB)
+#define IDENT_PML4S (IDENT_MAX / PML4_SPAN)
+#define STACKS_PML4 ((STACKS_VMA >> 39) & 511)
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __image_end[];
 extern char __percore_load[], __percore_start[], __percore_data_end[], __percore_end[];
+extern uint64_t boot_pml4[512];
 
-static uint64_t *ident_pdpt;          /* [I] */
-static uint64_t *kernel_pd;           /* [I] */
-static uint64_t *stacks_pdpt;         /* [I] */
-static uint64_t *stack_pd[MAX_CORES]; /* [I] pointer; the table itself is [o] of core c */
+static uint64_t *ident_pdpt[IDENT_PML4S]; /* [I] identity PDPTs, one per 512 GiB */
+static unsigned ident_pml4s;              /* [I] how many of them exist */
+static uint64_t *kernel_pd;               /* [I] */
+static uint64_t *stacks_pdpt;             /* [I] */
+static uint64_t *stack_pd[MAX_CORES];     /* [I] pointer; the table itself is [o] of core c */
 
 static uint64_t phys(const void *kernel_va)
 {
@@ -47,19 +62,70 @@ static uint64_t *table(uint64_t entry)
 	return (uint64_t *)(uintptr_t)(entry & PTE_ADDR);
 }
 
-void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx)
+/* The physical address width and whether 1 GiB pages exist (CPUID 0x80000001/0x80000008). */
+static void cpu_paging(unsigned *phys_bits, bool *gib_pages)
 {
-	if (max_phys < (4ull << 30))
-		max_phys = 4ull << 30; /* MMIO: LAPIC, IOAPIC, PCI windows */
-	unsigned gib = (unsigned)MIN((max_phys + (1ull << 30) - 1) >> 30, 512);
+	uint32_t a, b, c, d;
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	uint32_t max = a;
+	*gib_pages = false;
+	*phys_bits = 36;
+	if (max >= 0x80000001) {
+		cpuid(0x80000001, 0, &a, &b, &c, &d);
+		*gib_pages = d & (1u << 26);
+	}
+	if (max >= 0x80000008) {
+		cpuid(0x80000008, 0, &a, &b, &c, &d);
+		*phys_bits = a & 0xff;
+	}
+}
 
-	ident_pdpt = alloc(ctx);
-	for (unsigned g = 0; g < gib; g++) {
+/* The end of what the identity map covers from the start: the low 4 GiB and all RAM. */
+static uint64_t ident_top(uint64_t ram_end)
+{
+	return ALIGN_UP(MAX(ram_end, 4 * GIB), GIB);
+}
+
+/* How many identity PDPTs: enough for the physical address width and the RAM. */
+static unsigned ident_count(uint64_t ram_end)
+{
+	unsigned phys_bits;
+	bool gib_pages;
+	cpu_paging(&phys_bits, &gib_pages);
+	uint64_t reach = phys_bits >= 46 ? IDENT_MAX : MAX(1ull << phys_bits, ident_top(ram_end));
+	reach = MIN(reach, (uint64_t)IDENT_MAX);
+	return (unsigned)((reach + PML4_SPAN - 1) / PML4_SPAN);
+}
+
+size_t paging_shared_bytes(uint64_t ram_end)
+{
+	uint64_t gibs = ident_top(ram_end) / GIB;
+	size_t image = (size_t)(phys(__image_end) - phys(__text_start));
+	size_t pages = ident_count(ram_end) /* PDPTs */ + gibs /* PDs without 1 GiB pages */ +
+	               ALIGN_UP(phys(__image_end), 2u << 20) / (2u << 20) /* low 4 KiB tables */ +
+	               1 + image / (2u << 20) + 2 /* kernel directory and tables */ +
+	               1 /* stacks */ + 1 /* boot PML4 */ + 64 /* device memory found later */;
+	return pages * 4096;
+}
+
+void paging_build_shared(uint64_t ram_end, pt_alloc_fn alloc, void *ctx)
+{
+	unsigned phys_bits;
+	bool gib_pages;
+	cpu_paging(&phys_bits, &gib_pages);
+	ident_pml4s = ident_count(ram_end);
+	for (unsigned i = 0; i < ident_pml4s; i++)
+		ident_pdpt[i] = alloc(ctx);
+	for (uint64_t g = 0; g < ident_top(ram_end) / GIB; g++) {
+		uint64_t *pdpt = ident_pdpt[g / 512];
+		if (g > 0 && gib_pages) {
+			pdpt[g % 512] = g * GIB | PTE_P | PTE_W | PTE_PS | PTE_NX;
+			continue;
+		}
 		uint64_t *pd = alloc(ctx);
 		for (unsigned i = 0; i < 512; i++)
-			pd[i] = ((uint64_t)g << 30 | (uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS |
-			        PTE_NX;
-		ident_pdpt[g] = (uintptr_t)pd | TABLE;
+			pd[i] = (g * GIB | (uint64_t)i << 21) | PTE_P | PTE_W | PTE_PS | PTE_NX;
+		pdpt[g % 512] = (uintptr_t)pd | TABLE;
 	}
 	/* The low memory up to the end of the image in 4 KiB pages: page 0 stays unmapped, and
 	 * the image's physical pages are read-only here, so the identity map is no writable
@@ -74,7 +140,7 @@ void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx)
 			bool image = pa >= img_lo && pa < img_hi;
 			pt[i] = pa | PTE_P | PTE_NX | (image ? 0 : PTE_W);
 		}
-		table(ident_pdpt[chunk >> 30])[(chunk >> 21) & 511] = (uintptr_t)pt | TABLE;
+		table(ident_pdpt[0][chunk >> 30])[(chunk >> 21) & 511] = (uintptr_t)pt | TABLE;
 	}
 
 	/* The kernel image, page by page, with permissions by section. */
@@ -94,24 +160,37 @@ void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx)
 	stacks_pdpt = alloc(ctx);
 }
 
-void paging_map_mmio(uint64_t phys, uint64_t len)
+void paging_enter_shared(pt_alloc_fn alloc, void *ctx)
 {
+	uint64_t *pml4 = alloc(ctx);
+	for (unsigned i = 0; i < ident_pml4s; i++)
+		pml4[i] = (uintptr_t)ident_pdpt[i] | TABLE;
+	/* boot.S's mapping of the kernel image, through its kernel-half alias of boot_pml4. */
+	pml4[511] = boot_pml4[511];
+	write_cr3((uintptr_t)pml4);
+}
+
+int paging_map_mmio(uint64_t phys, uint64_t len)
+{
+	if (phys + len < phys || phys + len > (uint64_t)ident_pml4s * PML4_SPAN)
+		return -ERANGE;
 	for (uint64_t pa = ALIGN_DOWN(phys, 2u << 20); pa < phys + len; pa += 2u << 20) {
-		unsigned g = (unsigned)(pa >> 30);
-		if (g >= 512)
-			return;
-		if (!ident_pdpt[g]) {
-			void *pd = boot_alloc(4096 + 4096);
+		uint64_t g = pa / GIB;
+		uint64_t *pdpt = ident_pdpt[g / 512];
+		if (pdpt[g % 512] & PTE_PS)
+			continue; /* inside a 1 GiB page of RAM: already mapped */
+		if (!pdpt[g % 512]) {
+			void *pd = boot_alloc_page();
 			if (!pd)
-				return;
-			pd = (void *)ALIGN_UP((uintptr_t)pd, 4096);
-			ident_pdpt[g] = (uintptr_t)pd | TABLE;
+				return -ENOMEM;
+			pdpt[g % 512] = (uintptr_t)pd | TABLE;
 		}
-		uint64_t *pd = table(ident_pdpt[g]);
+		uint64_t *pd = table(pdpt[g % 512]);
 		unsigned i = (pa >> 21) & 511;
-		if (!pd[i])
-			pd[i] = pa | PTE_P | PTE_W | PTE_PS | PTE_NX | 0x18; /* PCD|PWT: uncached */
+		if (!pd[i]) /* uncached: device registers */
+			pd[i] = pa | PTE_P | PTE_W | PTE_PS | PTE_NX | PTE_PCD | PTE_PWT;
 	}
+	return 0;
 }
 
 size_t paging_window_bytes(void)
@@ -124,8 +203,9 @@ uint64_t paging_build_core(unsigned core, uintptr_t window, pt_alloc_fn alloc, v
 	uint64_t *pml4 = alloc(ctx);
 	uint64_t *pdpt = alloc(ctx);
 	uint64_t *wpd = alloc(ctx);
-	pml4[0] = (uintptr_t)ident_pdpt | TABLE;
-	pml4[1] = (uintptr_t)stacks_pdpt | TABLE;
+	for (unsigned i = 0; i < ident_pml4s; i++)
+		pml4[i] = (uintptr_t)ident_pdpt[i] | TABLE;
+	pml4[STACKS_PML4] = (uintptr_t)stacks_pdpt | TABLE;
 	pml4[511] = (uintptr_t)pdpt | TABLE;
 	pdpt[510] = (uintptr_t)kernel_pd | TABLE;
 	pdpt[511] = (uintptr_t)wpd | TABLE;

@@ -11,14 +11,24 @@
 /* Allocates one zeroed page-table page; the boot core passes its bump allocator. */
 typedef void *(*pt_alloc_fn)(void *ctx);
 
-void paging_build_shared(uint64_t max_phys, pt_alloc_fn alloc, void *ctx);
+/* Upper bound of the shared page-table bytes for RAM ending at ram_end (the planner reserves it
+ * in the shared region). */
+size_t paging_shared_bytes(uint64_t ram_end);
+/* Builds the shared tables: identity map of [0, 4 GiB) and all RAM below ram_end, kernel image,
+ * stack directory. Their pages come from alloc, which MUST return memory below 4 GiB (it is
+ * written through boot.S's bootstrap map). */
+void paging_build_shared(uint64_t ram_end, pt_alloc_fn alloc, void *ctx);
+/* Switches the calling core to a top-level table holding just the shared identity map and the
+ * kernel: from then on all RAM is reachable. Boot core, once, after paging_build_shared. */
+void paging_enter_shared(pt_alloc_fn alloc, void *ctx);
 /* Builds core `core`'s tables with pages from alloc; its window occupies `window` (physical,
  * window_bytes long). Returns the physical address of its top-level table. */
 uint64_t paging_build_core(unsigned core, uintptr_t window, pt_alloc_fn alloc, void *ctx);
 size_t paging_window_bytes(void);
-/* Adds [phys, phys+len) to the identity map (device memory above 4 GiB). Boot core, before
- * other cores start (the identity map is shared). */
-void paging_map_mmio(uint64_t phys, uint64_t len);
+/* Adds [phys, phys+len) to the identity map, uncached (device memory above 4 GiB). Boot core,
+ * before other cores start (the identity map is shared). 0, -ERANGE beyond the CPU's physical
+ * address width (or 64 TiB), -ENOMEM with no shared memory left for a directory. */
+int paging_map_mmio(uint64_t phys, uint64_t len);
 /* Copies the pristine core-window image into the calling core's window and zeroes its bss. */
 void paging_window_init(void);
 

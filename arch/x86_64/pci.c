@@ -108,8 +108,12 @@ static int read_bar(struct pci_dev *d, int i)
 	}
 	b->addr = addr;
 	b->size = sz ? ((~sz + 1) & mask) : 0;
-	if (b->addr && b->size && b->addr + b->size > (4ull << 30))
-		paging_map_mmio(b->addr, b->size);
+	if (b->addr && b->size && b->addr + b->size > (4ull << 30) &&
+	    paging_map_mmio(b->addr, b->size) < 0) {
+		log_warn("pci %02x:%02x.%u: BAR %u at %#lx cannot be mapped; not used", d->bus,
+		         d->dev, d->fn, i, b->addr);
+		b->size = 0;
+	}
 	return is64 ? 2 : 1;
 }
 

@@ -27,8 +27,6 @@
 #include "kernel/core.h"
 #include "kernel/printf.h"
 
-#define SHARED_BYTES (8u << 20) /* shared region; without the rings (see split_memory) */
-
 static struct boot_info boot;          /* [I] what the hypervisor told us */
 static struct acpi_info acpi;          /* [I] */
 struct core_desc core_desc[MAX_CORES]; /* [I] */
@@ -83,21 +81,33 @@ static const void *phys_map(uint64_t pa, size_t len, void *ctx)
 	return (const void *)(uintptr_t)pa;
 }
 
-void *boot_alloc(size_t bytes)
+void *boot_alloc_raw(size_t bytes)
 {
 	uintptr_t p = ALIGN_UP(shared_cur, CACHELINE);
 	if (bytes > shared_end - p)
 		return NULL;
 	shared_cur = p + bytes;
-	memset((void *)p, 0, bytes);
 	return (void *)p;
+}
+
+void *boot_alloc(size_t bytes)
+{
+	void *p = boot_alloc_raw(bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
+void *boot_alloc_page(void)
+{
+	shared_cur = ALIGN_UP(shared_cur, 4096);
+	return boot_alloc(4096);
 }
 
 static void *shared_page(void *ctx)
 {
 	(void)ctx;
-	shared_cur = ALIGN_UP(shared_cur, 4096);
-	void *p = boot_alloc(4096);
+	void *p = boot_alloc_page();
 	if (!p)
 		early_fail("memory", "shared region too small for page tables");
 	return p;
@@ -128,72 +138,97 @@ static uintptr_t region_take(struct region_cursor *rc, size_t bytes)
 	return p;
 }
 
-/* The first module overlapping [s, e), as a page-aligned range; false if none does. */
-static bool first_module_in(uint64_t s, uint64_t e, uint64_t *ms, uint64_t *me)
-{
-	bool found = false;
-	for (unsigned j = 0; j < boot.nmod; j++) {
-		uint64_t b = boot.mod[j].base & ~4095ull;
-		uint64_t t = ALIGN_UP(boot.mod[j].base + boot.mod[j].len, 4096);
-		if (t > s && b < e && (!found || b < *ms)) {
-			*ms = b;
-			*me = t;
-			found = true;
-		}
-	}
-	return found;
-}
-
-/* The largest piece of RAM above the image that no module overlaps. */
-static void find_pool(uintptr_t *base, uintptr_t *end, uint64_t *max_phys)
+/*
+ * The RAM isle may use: the firmware's RAM ranges above the image (everything below it is
+ * left alone: real-mode memory, the trampoline page, the image itself), minus the modules.
+ * Sorted, since boot.mem is.
+ */
+static unsigned usable_ram(struct phys_range *out, unsigned cap)
 {
 	uint64_t lo = ALIGN_UP((uintptr_t)__image_end - KERNEL_VMA, 4096);
-	*base = *end = 0;
-	*max_phys = 0;
-	for (unsigned i = 0; i < boot.nmem; i++) {
+	unsigned n = 0;
+	for (unsigned i = 0; i < boot.nmem && n < cap; i++) {
 		const struct boot_mem *m = &boot.mem[i];
-		if (m->type != 1)
+		if (m->type != BOOT_MEM_RAM)
 			continue;
-		*max_phys = MAX(*max_phys, m->base + m->len);
 		uint64_t s = MAX(m->base, lo), e = m->base + m->len;
-		while (s < e) {
-			uint64_t ms = 0, me = 0, piece_end = e;
-			bool cut = first_module_in(s, e, &ms, &me);
-			if (cut)
-				piece_end = MAX(ms, s);
-			if (piece_end - s > *end - *base) {
-				*base = s;
-				*end = piece_end;
+		while (s < e && n < cap) {
+			/* the lowest module that overlaps [s, e) cuts it */
+			uint64_t ms = e, me = e;
+			for (unsigned j = 0; j < boot.nmod; j++) {
+				uint64_t b = boot.mod[j].base & ~4095ull;
+				uint64_t t = ALIGN_UP(boot.mod[j].base + boot.mod[j].len, 4096);
+				if (t > s && b < e && b < ms) {
+					ms = MAX(b, s);
+					me = t;
+				}
 			}
-			if (!cut)
-				break;
+			if (ms > s)
+				out[n++] = (struct phys_range){ s, ms - s };
 			s = me;
 		}
 	}
+	return n;
+}
+
+static struct phys_range ram[BOOT_MAX_MEM + BOOT_MAX_MODULES]; /* [I] usable RAM */
+static unsigned nram;                                          /* [I] */
+static uint16_t *owner_table;                                  /* [I] see memplan.h */
+static struct memplan plan = { .core = core_mem };             /* [I] who got which RAM */
+static size_t shared_size;                                     /* [I] bytes */
+
+/* Bytes a core needs in one piece: its window and the tables mapping it, boot and interrupt
+ * stacks, its allocator's header, and 2 MiB to allocate from. */
+static uint64_t core_min_bytes(void)
+{
+	size_t window = paging_window_bytes();
+	size_t tables = (window / (2u << 20) + 4) * 4096;
+	return ALIGN_UP(window + tables + BOOT_STACK_SIZE + 3 * IST_STACK_SIZE + 8192, 4096) +
+	       (2u << 20);
 }
 
 static void split_memory(void)
 {
-	uintptr_t base, end;
-	uint64_t max_phys;
-	find_pool(&base, &end, &max_phys);
-	base = ALIGN_UP(base, 4096);
-	/* The shared region: page tables and boot data, plus the rings (ncores^2 of ~4.2 KiB). */
-	size_t shared = SHARED_BYTES + (size_t)ncores * ncores * 8192;
-	if (end - base < shared + ncores * (4u << 20) + (2u << 20))
-		early_fail("memory", "not enough RAM for the shared region and 4 MiB per core "
-		                     "(try -m 256M, or fewer cores with cores=N)");
-	shared_cur = base;
-	shared_end = base + shared;
-	paging_build_shared(max_phys, shared_page, NULL);
+	nram = usable_ram(ram, ARRAY_SIZE(ram));
+	if (nram == 0)
+		early_fail("memory", "no usable RAM above the image");
+	uint64_t ram_end = ram[nram - 1].base + ram[nram - 1].len;
+	/* The shared region: page tables, the owner table, rings and boot data. */
+	size_t owner_bytes = ALIGN_UP((size_t)(ram_end >> MEMPLAN_GRANULE_SHIFT) * 2 + 2, 4096);
+	size_t shared = ALIGN_UP(
+	        paging_shared_bytes(ram_end) + owner_bytes + kernel_shared_bytes(ncores), 4096);
+	struct memplan_req req = { .ram = ram,
+		                   .nram = nram,
+		                   .ncores = ncores,
+		                   .shared_bytes = shared,
+		                   .shared_limit = 4ull << 30, /* boot.S maps the low 4 GiB */
+		                   .core_min = core_min_bytes() };
+	char err[200];
+	if (memplan(&req, &plan, err, sizeof(err)) < 0) {
+		char why[240];
+		ksnprintf(why, sizeof(why),
+		          "%s (give the VM more memory, or use fewer cores with "
+		          "cores=N)",
+		          err);
+		early_fail("memory", why);
+	}
+	shared_cur = plan.shared_base;
+	shared_end = plan.shared_base + shared;
+	shared_size = shared;
 
-	uintptr_t pool = ALIGN_UP(shared_end, 2u << 20);
-	size_t per = ALIGN_DOWN((end - pool) / ncores, 2u << 20);
-	if (per < (4u << 20))
-		early_fail("memory", "less than 4 MiB per core");
+	/* Shared tables in the shared region (below 4 GiB), then switch to them: from here on
+	 * all RAM is mapped, and each core's own tables go into its own memory. */
+	paging_build_shared(plan.ram_end, shared_page, NULL);
+	paging_enter_shared(shared_page, NULL);
+	owner_table = boot_alloc(owner_bytes);
+	memplan_owner_fill(&plan, ncores, owner_table);
+	mem_owner = owner_table;
+	mem_owner_entries = memplan_owner_entries(&plan);
+
 	size_t window = paging_window_bytes();
 	for (unsigned c = 0; c < ncores; c++) {
-		struct region_cursor rc = { pool + c * per, pool + (c + 1) * per };
+		struct phys_range *home = &core_mem[c].span[0];
+		struct region_cursor rc = { home->base, home->base + home->len };
 		struct core_desc *cd = &core_desc[c];
 		uintptr_t win = region_take(&rc, window);
 		cd->cr3 = paging_build_core(c, win, region_page, &rc);
@@ -201,8 +236,10 @@ static void split_memory(void)
 		cd->ist_df = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
 		cd->ist_nmi = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
 		cd->ist_pf = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
-		core_mem[c].base = rc.cur;
-		core_mem[c].len = rc.end - rc.cur;
+		/* What is left of span[0] goes to the core's allocator. */
+		core_mem[c].bytes -= rc.cur - home->base;
+		home->len = rc.end - rc.cur;
+		home->base = rc.cur;
 	}
 }
 
@@ -294,6 +331,17 @@ const char *arch_describe(void)
 	ksnprintf(line, sizeof(line), "%u cpus in MADT, %s, tsc %lu kHz (%s), acpi %s%s",
 	          acpi.ncpus, apic_is_x2() ? "x2apic" : "xapic", tsc_hz() / 1000, tsc_source,
 	          acpi.hw_reduced ? "hw-reduced" : "pm1", acpi.have_s5 ? " s5" : "");
+	return line;
+}
+
+const char *arch_describe_memory(void)
+{
+	static char line[200];
+	ksnprintf(line, sizeof(line),
+	          "%lu MiB to %u core%s (%lu MiB each), shared region %zu KiB at %#lx, %lu MiB "
+	          "unused",
+	          plan.total >> 20, ncores, ncores > 1 ? "s" : "", (plan.total / ncores) >> 20,
+	          shared_size >> 10, plan.shared_base, plan.unused >> 20);
 	return line;
 }
 

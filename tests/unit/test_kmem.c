@@ -36,6 +36,21 @@ static void free_blocks(const struct kmem *km, size_t counts[KMEM_MAX_ORDER + 1]
 	}
 }
 
+/* Carves every page (kmem carves lazily) by taking them all and giving them back. */
+static void settle(struct kmem *km)
+{
+	size_t n = kmem_free_pages(km), i = 0;
+	void **pages = calloc(n + 1, sizeof(*pages));
+
+	if (!pages)
+		exit(1);
+	while (i < n && (pages[i] = kmem_alloc(km, 0)))
+		i++;
+	while (i > 0)
+		kmem_free(km, pages[--i], 0);
+	free(pages);
+}
+
 static bool same_free_blocks(const struct kmem *km, const size_t want[KMEM_MAX_ORDER + 1])
 {
 	size_t now[KMEM_MAX_ORDER + 1];
@@ -86,6 +101,9 @@ TEST(init_unaligned_region)
 	REQUIRE(kmem_init(&km, b, len) == 0);
 	total = kmem_total_pages(&km);
 	CHECK_EQ(kmem_free_pages(&km), total);
+	CHECK(!kmem_owns(&km, r + REGION_LEN - PAGE_SIZE - 1)); /* not carved yet */
+	settle(&km);
+	CHECK_EQ(kmem_free_pages(&km), total);
 	/* The metadata takes 32 bytes per page, so a little under 1% of the pages. */
 	CHECK(total < REGION_LEN / PAGE_SIZE - 2);
 	CHECK(total > (REGION_LEN / PAGE_SIZE - 2) * 99 / 100);
@@ -94,9 +112,11 @@ TEST(init_unaligned_region)
 	CHECK(!kmem_owns(&km, r + REGION_LEN - 1));
 	/* The managed pages end on the last whole page and start right after the metadata. */
 	CHECK(kmem_owns(&km, r + REGION_LEN - PAGE_SIZE - 1));
-	CHECK((uintptr_t)km.kmem_pages == (uintptr_t)r + PAGE_SIZE);
-	CHECK(km.kmem_first_pfn * PAGE_SIZE >= (uintptr_t)(km.kmem_pages + total));
-	CHECK(km.kmem_first_pfn * PAGE_SIZE - (uintptr_t)(km.kmem_pages + total) < PAGE_SIZE);
+	const struct kmem_span *sp = &km.kmem_spans[0];
+	CHECK_EQ(km.kmem_nspans, 1);
+	CHECK((uintptr_t)sp->ks_pages == (uintptr_t)r + PAGE_SIZE);
+	CHECK(sp->ks_first_pfn * PAGE_SIZE >= (uintptr_t)(sp->ks_pages + total));
+	CHECK(sp->ks_first_pfn * PAGE_SIZE - (uintptr_t)(sp->ks_pages + total) < PAGE_SIZE);
 	free(r);
 }
 
@@ -165,6 +185,7 @@ TEST(coalesce_after_freeing_everything)
 	void **pages;
 
 	REQUIRE(kmem_init(&km, (uintptr_t)r, REGION_LEN) == 0);
+	settle(&km);
 	free_blocks(&km, before);
 	total = kmem_total_pages(&km);
 	pages = calloc(total, sizeof(*pages));
@@ -199,6 +220,7 @@ TEST(exhaustion_then_recovery)
 	size_t before[KMEM_MAX_ORDER + 1], n = 0;
 
 	REQUIRE(kmem_init(&km, (uintptr_t)r, REGION_LEN) == 0);
+	settle(&km);
 	free_blocks(&km, before);
 	while ((blocks[n] = kmem_alloc(&km, 3)))
 		n++;
@@ -341,7 +363,7 @@ static bool disjoint(struct live *live, size_t n)
 	return true;
 }
 
-static void stress(uint64_t seed, unsigned ops)
+static void stress(uint64_t seed, unsigned ops, bool lazy)
 {
 	enum { MAX_LIVE = 3000 };
 	static struct live live[MAX_LIVE];
@@ -352,7 +374,16 @@ static void stress(uint64_t seed, unsigned ops)
 
 	rng_state = seed;
 	REQUIRE(kmem_init(&km, (uintptr_t)r, REGION_LEN) == 0);
-	free_blocks(&km, before);
+	if (lazy) { /* the blocks a fully carved allocator of this region has */
+		struct kmem ref;
+		REQUIRE(kmem_init(&ref, (uintptr_t)r, REGION_LEN) == 0);
+		settle(&ref);
+		free_blocks(&ref, before);
+		REQUIRE(kmem_init(&km, (uintptr_t)r, REGION_LEN) == 0);
+	} else {
+		settle(&km);
+		free_blocks(&km, before);
+	}
 	for (unsigned op = 0; op < ops; op++) {
 		uint64_t x = rng();
 
@@ -397,18 +428,136 @@ static void stress(uint64_t seed, unsigned ops)
 		CHECK_EQ(kmem_free(&km, live[i].p, live[i].order), 0);
 	}
 	CHECK_EQ(kmem_free_pages(&km), kmem_total_pages(&km));
+	if (lazy)
+		settle(&km);
 	CHECK(same_free_blocks(&km, before));
 	free(r);
 }
 
+/* Several spans: one allocator, blocks from each, never a block across two of them. */
+TEST(spans)
+{
+	struct kmem km;
+	char *r = region_new();
+	const size_t third = REGION_LEN / 4; /* three spans with gaps of a quarter between */
+
+	REQUIRE(kmem_init(&km, 0, 0) == 0);
+	CHECK_EQ(kmem_total_pages(&km), 0);
+	CHECK(kmem_alloc(&km, 0) == NULL);
+	/* Added out of order, adjacent to each other for the first two: still separate spans. */
+	REQUIRE(kmem_add_span(&km, (uintptr_t)r + 2 * third, third) == 0);
+	REQUIRE(kmem_add_span(&km, (uintptr_t)r, third) == 0);
+	REQUIRE(kmem_add_span(&km, (uintptr_t)r + third, third) == 0);
+	CHECK_EQ(km.kmem_nspans, 3);
+	CHECK(km.kmem_spans[0].ks_first_pfn < km.kmem_spans[1].ks_first_pfn);
+	CHECK(km.kmem_spans[1].ks_first_pfn < km.kmem_spans[2].ks_first_pfn);
+	/* Overlaps are refused. */
+	CHECK_EQ(kmem_add_span(&km, (uintptr_t)r + third / 2, third), -EINVAL);
+	CHECK_EQ(kmem_add_span(&km, (uintptr_t)r + 3 * third - PAGE_SIZE, third), -EINVAL);
+	size_t total = kmem_total_pages(&km);
+	CHECK_EQ(kmem_free_pages(&km), total);
+
+	/* Take everything in order-4 blocks, then every single page left: all of it is handed
+	 * out, and no order-4 block crosses from one span into the next. */
+	void **blocks = calloc(total + 1, sizeof(*blocks));
+	unsigned *orders = calloc(total + 1, sizeof(*orders));
+	size_t n = 0, got = 0;
+	REQUIRE(blocks && orders);
+	for (unsigned k = 4;; k = 0) {
+		while ((blocks[n] = kmem_alloc(&km, k))) {
+			orders[n++] = k;
+			got += (size_t)1 << k;
+		}
+		if (k == 0)
+			break;
+	}
+	CHECK_EQ(got, total);
+	CHECK_EQ(kmem_free_pages(&km), 0);
+	for (size_t i = 0; i < n; i++) {
+		char *b = blocks[i];
+		size_t bytes = (size_t)PAGE_SIZE << orders[i];
+		int spans_hit = 0;
+		for (unsigned j = 0; j < km.kmem_nspans; j++) {
+			const struct kmem_span *sp = &km.kmem_spans[j];
+			uintptr_t lo = sp->ks_first_pfn * PAGE_SIZE;
+			uintptr_t hi = lo + sp->ks_npages * PAGE_SIZE;
+			if ((uintptr_t)b < hi && (uintptr_t)b + bytes > lo) {
+				spans_hit++;
+				CHECK((uintptr_t)b >= lo && (uintptr_t)b + bytes <= hi);
+			}
+		}
+		CHECK_EQ(spans_hit, 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ(kmem_free(&km, blocks[i], orders[i]), 0);
+	CHECK_EQ(kmem_free_pages(&km), total);
+	free(blocks);
+	free(orders);
+
+	/* At most KMEM_MAX_SPANS spans. */
+	struct kmem many;
+	REQUIRE(kmem_init(&many, 0, 0) == 0);
+	for (unsigned i = 0; i < KMEM_MAX_SPANS; i++)
+		CHECK_EQ(kmem_add_span(&many, (uintptr_t)r + i * (64 * PAGE_SIZE), 64 * PAGE_SIZE),
+		         0);
+	CHECK_EQ(kmem_add_span(&many, (uintptr_t)r + REGION_LEN / 2, 64 * PAGE_SIZE), -ENOSPC);
+	free(r);
+}
+
+/*
+ * Adding memory costs nothing per page: the metadata is written only when pages are first
+ * carved, 2 MiB worth at a time. A 1 TiB span is added without touching its metadata, and the
+ * first small allocation writes the metadata of 512 pages only.
+ */
+TEST(carving_is_lazy)
+{
+	const size_t len = (size_t)1 << 40;
+	struct kmem km;
+	char *r = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (r == MAP_FAILED) {
+		fprintf(stderr, "  cannot map 1 TiB of address space, skipping\n");
+		return;
+	}
+	/* Poison the first metadata pages (touching only what we poison). */
+	memset(r, 0xa5, 64 * PAGE_SIZE);
+	REQUIRE(kmem_init(&km, (uintptr_t)r, len) == 0);
+	CHECK_EQ(kmem_free_pages(&km), kmem_total_pages(&km));
+	CHECK((unsigned char)r[0] == 0xa5); /* nothing written yet */
+	void *p = kmem_alloc(&km, 0);
+	REQUIRE(p != NULL);
+	const struct kmem_span *sp = &km.kmem_spans[0];
+	CHECK(sp->ks_ready <= 2 * 512);
+	/* The metadata past what was carved is untouched. */
+	const unsigned char *meta_end = (const unsigned char *)(sp->ks_pages + sp->ks_ready);
+	CHECK(*meta_end == 0xa5);
+	CHECK_EQ(kmem_free_pages(&km), kmem_total_pages(&km) - 1);
+	CHECK_EQ(kmem_free(&km, p, 0), 0);
+	CHECK_EQ(kmem_free_pages(&km), kmem_total_pages(&km));
+	/* A 1 GiB block needs its own metadata only (8 MiB of it), carved 2 MiB at a time and
+	 * merged as it goes. */
+	p = kmem_alloc(&km, KMEM_MAX_ORDER);
+	CHECK(p != NULL);
+	CHECK(sp->ks_ready <= ((size_t)2 << KMEM_MAX_ORDER) + 512);
+	CHECK_EQ(kmem_free(&km, p, KMEM_MAX_ORDER), 0);
+	munmap(r, len);
+}
+
 TEST(stress_seed_1)
 {
-	stress(1, 100000);
+	stress(1, 100000, false);
+}
+
+/* The same on an allocator that starts uncarved: carving interleaves with the traffic. */
+TEST(stress_lazy)
+{
+	stress(7, 100000, true);
 }
 
 TEST(stress_seed_2)
 {
-	stress(0x9e3779b97f4a7c15ull, 100000);
+	stress(0x9e3779b97f4a7c15ull, 100000, false);
 }
 
 int main(void)
@@ -421,7 +570,10 @@ int main(void)
 	RUN(exhaustion_then_recovery);
 	RUN(bad_frees_are_refused);
 	RUN(page_of_and_owns);
+	RUN(spans);
+	RUN(carving_is_lazy);
 	RUN(stress_seed_1);
 	RUN(stress_seed_2);
+	RUN(stress_lazy);
 	TEST_EXIT();
 }
