@@ -39,6 +39,7 @@ extern void fs_init(void) __weak;
 extern void blk_init_core(void) __weak;
 
 static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL };
+static const char *const acpi_modes[] = { "on", "off", NULL };
 
 int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 {
@@ -47,6 +48,8 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "use at most this many cores (default: all)" },
 		{ "loglevel", CMDLINE_ENUM, &kconfig.loglevel, 0, 0, loglevels,
 		  "kernel log level: error, warn, info (default), debug" },
+		{ "acpi", CMDLINE_ENUM, &kconfig.acpi, 0, 0, acpi_modes,
+		  "on (default); off: ignore the ACPI tables, take the CPUs from the MP table" },
 		{ "ip", CMDLINE_STR, &net_config.ip, 0, 0, NULL,
 		  "IPv4 address, e.g. ip=10.0.2.15 (default: DHCP)" },
 		{ "gw", CMDLINE_STR, &net_config.gw, 0, 0, NULL,

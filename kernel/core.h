@@ -57,8 +57,11 @@ __noreturn void boot_fail(const char *fmt, ...) __attribute__((format(printf, 1,
 enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Options from the command line ([I] after boot). */
+enum { KCONFIG_ACPI_ON, KCONFIG_ACPI_OFF };
+
 struct kconfig {
 	uint64_t cores; /* cores= : use at most this many cores (0 = all) */
+	int acpi;       /* acpi= : KCONFIG_ACPI_ON, or _OFF to ignore the ACPI tables */
 	int loglevel;   /* loglevel= : LOG_ERROR..LOG_DEBUG */
 	int argc;       /* arguments after "--", for main() */
 	char *argv[32];

@@ -35,8 +35,8 @@ __noreturn void exit(int status)
 	if (fs_shutdown && thread_self())
 		fs_shutdown();
 	console_flush();
-	if (status < 0 || status > 127) {
-		log_warn("exit status %d out of range 0..127; exiting with 1", status);
+	if (status < 0 || status > 126) {
+		log_warn("exit status %d out of range 0..126; exiting with 1", status);
 		status = 1;
 	}
 	arch_exit(status);

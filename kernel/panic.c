@@ -39,13 +39,14 @@ void ksym_format(uint64_t addr, char *buf, size_t len)
 	ksnprintf(buf, len, "%s+%#lx", ksyms_strings + ksyms_name[lo], addr - ksyms_addr[lo]);
 }
 
-void backtrace_print(uint64_t rip, uint64_t rbp)
+void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp)
 {
-	char sym[96];
-	kprintf_panic("  backtrace:\n");
+	char sym[96], line[128];
+	out("  backtrace:\n");
 	if (rip) {
 		ksym_format(rip, sym, sizeof(sym));
-		kprintf_panic("    %016lx %s\n", rip, sym);
+		ksnprintf(line, sizeof(line), "    %016lx %s\n", rip, sym);
+		out(line);
 	}
 	for (int depth = 0; depth < 32 && rbp; depth++) {
 		/* A frame is 16 bytes: saved rbp, return address. Frames only go up the stack. */
@@ -58,11 +59,22 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 		/* ret - 1: after a call to a noreturn function the return address may already
 		 * be the next function's first byte. */
 		ksym_format(ret - 1, sym, sizeof(sym));
-		kprintf_panic("    %016lx %s\n", ret, sym);
+		ksnprintf(line, sizeof(line), "    %016lx %s\n", ret, sym);
+		out(line);
 		if (frame[0] <= rbp || frame[0] - rbp > 0x100000)
 			break;
 		rbp = frame[0];
 	}
+}
+
+static void panic_line(const char *line)
+{
+	kprintf_panic("%s", line);
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
+	backtrace_write(panic_line, rip, rbp);
 }
 
 void panic_begin(void)

@@ -22,6 +22,8 @@ void panic_begin(void);            /* claims the panic; a second panicking core 
 bool panic_in_progress_here(void); /* this core is the one reporting */
 __noreturn void panic_stop(void);  /* stops the other cores, exits with EXIT_PANIC */
 void backtrace_print(uint64_t rip, uint64_t rbp);
+/* The same, each line handed to out(): for a core that cannot use the console yet. */
+void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp);
 /* "name+0xoff" for a text address, or "?" */
 void ksym_format(uint64_t addr, char *buf, size_t len);
 

@@ -569,6 +569,30 @@ static int rsdp_parse(struct acpi_ctx *c, uint64_t phys, uint64_t *root, const c
 	return 0;
 }
 
+/* An RSDP at `at`: signature, checksum, and the extended checksum from revision 2 on. */
+static bool rsdp_valid(const struct phys_access *pa, uint64_t at)
+{
+	const uint8_t *r = pa->map(at, RSDP_V1_SIZE, pa->ctx);
+
+	if (r == NULL || memcmp(r, "RSD PTR ", 8) != 0 || checksum(r, RSDP_V1_SIZE) != 0)
+		return false;
+	if (r[15] < 2)
+		return true;
+	r = pa->map(at, RSDP_V2_SIZE, pa->ctx);
+	if (r == NULL)
+		return false;
+	uint32_t len = rd32(r, RSDP_V2_SIZE, 20);
+	if (len < RSDP_V2_SIZE || len > RSDP_MAX_SIZE)
+		return false;
+	r = pa->map(at, len, pa->ctx);
+	return r != NULL && checksum(r, len) == 0;
+}
+
+uint64_t acpi_find_rsdp(const struct phys_access *pa)
+{
+	return fw_scan(pa, FW_SCAN_EBDA | FW_SCAN_E0000 | FW_SCAN_F0000, rsdp_valid);
+}
+
 /* Does the work of acpi_parse() on a zeroed *out. */
 static int parse(struct acpi_ctx *c, uint64_t rsdp_phys)
 {

@@ -40,6 +40,9 @@ void arch_timer_arm(uint64_t deadline_ns); /* one-shot at boot-relative time; 0 
 uint64_t arch_now_ns(void);                /* ns since boot */
 void arch_stop_others(void);               /* NMI every other core into a halt (panic) */
 __noreturn void arch_exit(int status);     /* see power.h */
+/* Shuts the CPU down with a triple fault, as a broken kernel would: only for the test that
+ * proves such a crash is reported as a failure (tests/guest/crash_triple.c). */
+__noreturn void arch_triple_fault(void);
 
 /* Boot-stage timestamps recorded before the console was ready, for the boot log. */
 struct boot_stage {

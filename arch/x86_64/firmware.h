@@ -178,4 +178,41 @@ struct acpi_info {
 int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out, char *err,
                size_t errlen);
 
+/*
+ * acpi_find_rsdp - looks for the RSDP where BIOS-style firmware leaves it when the loader did
+ * not pass its address (Firecracker's PVH start info has rsdp_paddr 0): the first KiB of the
+ * EBDA, then 0xE0000-0xFFFFF, on 16-byte boundaries. A candidate needs the signature and valid
+ * checksums. Returns its physical address, or 0.
+ */
+uint64_t acpi_find_rsdp(const struct phys_access *pa);
+
+/* ---- MultiProcessor Specification 1.4 tables (machines without ACPI) --------------------- */
+
+/*
+ * mptable_parse - finds the MP floating pointer ("_MP_": first KiB of the EBDA, last KiB of base
+ * memory, 0xF0000-0xFFFFF), validates it and its configuration table ("PCMP"), and fills in
+ * *out what ACPI's MADT would have given: the enabled CPUs (ncpus, apic_id[], cpus_truncated),
+ * lapic_phys (0xFEE00000 if the table says 0) and the first enabled I/O APIC (has_ioapic,
+ * ioapic_phys). Every other field stays 0. Returns 0, or:
+ *  -ENOENT  no floating pointer
+ *  -ENOTSUP a default configuration (no table)
+ *  -EFAULT  the table is not accessible through pa
+ *  -EINVAL  a malformed table (signature, length, checksum, entries)
+ *  -ENODEV  no enabled processor
+ * Errors and warnings as for the parsers above; on failure *out is all zero.
+ */
+int mptable_parse(const struct phys_access *pa, struct acpi_info *out, char *err, size_t errlen);
+
+/*
+ * fw_scan - the BIOS-memory search both use: tries each 16-byte boundary of the areas asked for,
+ * in this order, and returns the first address valid() accepts, or 0. valid() MUST map what it
+ * reads through pa.
+ */
+#define FW_SCAN_EBDA 1u     /* first KiB of the EBDA (segment at 0x40E), if there is one */
+#define FW_SCAN_BASE_TOP 2u /* last KiB of base memory: [0x9FC00, 0xA0000) */
+#define FW_SCAN_E0000 4u    /* [0xE0000, 0xF0000) */
+#define FW_SCAN_F0000 8u    /* [0xF0000, 0x100000), the BIOS ROM */
+uint64_t fw_scan(const struct phys_access *pa, unsigned areas,
+                 bool (*valid)(const struct phys_access *pa, uint64_t at));
+
 #endif

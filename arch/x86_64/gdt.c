@@ -41,19 +41,47 @@ struct desc_ptr {
 PERCORE static uint64_t gdt[5] __aligned(16);           /* [o] null, code, data, TSS (2 slots) */
 PERCORE static struct tss tss __aligned(16);            /* [o] */
 PERCORE static struct idt_entry idt[256] __aligned(16); /* [o] */
+/* [I] The exception vectors every core uses until it has its own IDT (idt_load_early). */
+static struct idt_entry early_idt[32] __aligned(16);
 
 extern const char isr_stubs[]; /* entry.S: 256 stubs of 16 bytes */
 
-static void idt_set(int v, uint64_t handler, uint8_t ist)
+static struct idt_entry idt_entry(uint16_t sel, uint64_t handler, uint8_t ist)
 {
-	idt[v] = (struct idt_entry){
+	return (struct idt_entry){
 		.off_lo = handler & 0xffff,
-		.sel = SEL_CODE,
+		.sel = sel,
 		.ist = ist,
 		.attr = 0x8E,
 		.off_mid = (handler >> 16) & 0xffff,
 		.off_hi = handler >> 32,
 	};
+}
+
+static void idt_set(int v, uint64_t handler, uint8_t ist)
+{
+	idt[v] = idt_entry(SEL_CODE, handler, ist);
+}
+
+/* The bootstrap GDT's 64-bit code selector (boot.S, trampoline.S), which early code runs on. */
+#define SEL_BOOT_CODE 0x18
+
+void idt_load_early(void)
+{
+	/* The boot core fills the table before any other core starts; later calls only load it
+	 * (the entries they would write are the same). */
+	if (!early_idt[0].attr)
+		for (int v = 0; v < 32; v++)
+			early_idt[v] = idt_entry(SEL_BOOT_CODE, (uint64_t)(isr_stubs + 16 * v), 0);
+	struct desc_ptr ip = { sizeof(early_idt) - 1, (uint64_t)early_idt };
+	__asm__ volatile("lidt %0" ::"m"(ip));
+}
+
+bool idt_is_early(void)
+{
+	struct desc_ptr ip;
+	__asm__ volatile("sidt %0" : "=m"(ip));
+	return ip.base == (uint64_t)early_idt;
 }
 
 static void sse_enable(void)

@@ -12,4 +12,14 @@
 /* Loads this core's GDT, TSS (with the three IST stack tops given) and IDT; enables SSE. */
 void gdt_init_core(uintptr_t ist_df, uintptr_t ist_nmi, uintptr_t ist_pf);
 
+/*
+ * Loads the early IDT: the 32 exception vectors, on the bootstrap code selector, so that an
+ * exception before gdt_init_core (no core window, no per-core IDT yet) is reported on the
+ * serial port (trap.c) instead of ending in a silent triple fault. The first thing the boot
+ * core and each starting core do.
+ */
+void idt_load_early(void);
+/* This core still runs on the early IDT. */
+bool idt_is_early(void);
+
 #endif

@@ -16,6 +16,14 @@ void ioapic_init(uint32_t phys)
 	ioapic_base = phys;
 }
 
+bool ioapic_present(uint32_t phys)
+{
+	volatile uint32_t *io = (volatile uint32_t *)(uintptr_t)phys; /* device registers */
+	io[IOREGSEL / 4] = 1; /* version register: entries - 1 in bits 16-23, version in 0-7 */
+	uint32_t v = io[IOWIN / 4];
+	return v != 0xFFFFFFFF && v != 0 && (v & 0xff) >= 0x10;
+}
+
 static void wr(uint32_t reg, uint32_t v)
 {
 	volatile uint32_t *io = (volatile uint32_t *)(uintptr_t)ioapic_base; /* device registers */
@@ -34,6 +42,8 @@ int ioapic_route(unsigned gsi, uint8_t vector, unsigned core, bool level)
 {
 	if (!ioapic_base || core >= ncores)
 		return -ENODEV;
+	if (core_desc[core].apic_id > 255)
+		return -ERANGE; /* the destination field has 8 bits (no interrupt remapping) */
 	unsigned entries = ((rd(1) >> 16) & 0xff) + 1;
 	if (gsi >= entries)
 		return -EINVAL;

@@ -7,9 +7,11 @@
 struct acpi_info;
 void power_init(const struct acpi_info *acpi); /* boot core, once */
 /*
- * Ends the VM. Status 0 powers off through ACPI (QEMU exits 0). Any other status is written to
- * the isa-debug-exit device, which makes QEMU exit with (status << 1) | 1; ci/qemu-run maps that
- * back to `status`. Without that device a non-zero status is printed, then the VM powers off.
+ * Ends the VM with status (0..126). The status + 1 is written to the isa-debug-exit device,
+ * which makes QEMU exit with 2 * status + 3; ci/qemu-run maps that back to `status`, and takes
+ * QEMU's exit 0 (a power-off or reset without a status, e.g. a triple fault) as a failure.
+ * Without that device the status is printed as lost, and the VM powers off (ACPI) or resets
+ * (ACPI reset register, then i8042).
  */
 __noreturn void power_exit(int status);
 

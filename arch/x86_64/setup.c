@@ -31,6 +31,7 @@ static struct boot_info boot;          /* [I] what the hypervisor told us */
 static struct acpi_info acpi;          /* [I] */
 struct core_desc core_desc[MAX_CORES]; /* [I] */
 static const char *tsc_source;         /* [I] */
+static const char *cpu_source = "MADT"; /* [I] where the CPU list came from */
 
 static struct boot_stage stages[16]; /* [I] after boot */
 static unsigned nstages;
@@ -40,6 +41,9 @@ static uintptr_t shared_cur, shared_end;
 
 extern char __image_end[];
 extern uint64_t __stack_chk_guard;
+/* Defined only by a test image (tests/guest/crash_early.c): runs right after the early IDT is
+ * loaded, to prove that an exception that early is reported and ends the VM with a failure. */
+extern void boot_early_hook(void) __weak;
 
 static void stage(const char *name)
 {
@@ -262,6 +266,54 @@ static void pic_disable(void)
 	outb(0xA1, 0xff);
 }
 
+/*
+ * The CPUs, interrupt controllers and power-off registers: from ACPI when there is any (the
+ * RSDP from the loader, or found by scanning BIOS memory: Firecracker passes none), else from
+ * the MP table, else just the boot CPU. acpi=off on the command line skips ACPI. A malformed
+ * ACPI table stops the boot; a malformed MP table only costs the other CPUs, with a warning.
+ */
+static void firmware_tables(const struct phys_access *pa)
+{
+	char err[160];
+	uint64_t rsdp = 0;
+	if (kconfig.acpi == KCONFIG_ACPI_ON) {
+		rsdp = boot.rsdp;
+		if (!rsdp && (rsdp = acpi_find_rsdp(pa)) != 0)
+			cpu_source = "MADT (RSDP found in BIOS memory)";
+	}
+	if (rsdp) {
+		if (acpi_parse(rsdp, pa, &acpi, err, sizeof(err)) < 0)
+			early_fail("acpi", err);
+		if (err[0])
+			warn_early("acpi", err);
+		power_init(&acpi);
+	} else {
+		int rc = mptable_parse(pa, &acpi, err, sizeof(err));
+		if (rc < 0) {
+			if (rc != -ENOENT)
+				warn_early("mptable", err);
+			warn_early(kconfig.acpi == KCONFIG_ACPI_ON ? "no ACPI tables and no MP table"
+			                                           : "acpi=off and no MP table",
+			           "running on the boot CPU only");
+			acpi.lapic_phys = 0xFEE00000;
+			cpu_source = "none: boot CPU only";
+		} else {
+			if (err[0])
+				warn_early("mptable", err);
+			cpu_source = "MP table";
+		}
+		/* Devices on interrupt lines (virtio-mmio) need the I/O APIC, which every PC-like
+		 * machine has at the standard address when no table names it. */
+		if (!acpi.has_ioapic && ioapic_present(0xFEC00000)) {
+			acpi.has_ioapic = true;
+			acpi.ioapic_phys = 0xFEC00000;
+		}
+		power_init(NULL);
+	}
+	if (acpi.has_ioapic)
+		ioapic_init(acpi.ioapic_phys);
+}
+
 /* Everything a core does to itself before it may use PERCORE variables and call the kernel. */
 void setup_core_self(unsigned core)
 {
@@ -279,6 +331,9 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	 * never returns, so its own frame never checks the old value. */
 	__stack_chk_guard = cpu_random() ^ (rdtsc() * 0x9E3779B97F4A7C15ull);
 	serial_init();
+	idt_load_early();
+	if (boot_early_hook)
+		boot_early_hook();
 	pic_disable();
 
 	char err[160];
@@ -288,20 +343,14 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	stage("pvh");
 	if (err[0])
 		warn_early("pvh", err);
-	if (acpi_parse(boot.rsdp, &pa, &acpi, err, sizeof(err)) < 0)
-		early_fail("acpi", err);
-	if (err[0])
-		warn_early("acpi", err);
-	power_init(&acpi);
-	if (acpi.has_ioapic)
-		ioapic_init(acpi.ioapic_phys);
-	stage("acpi");
 	if (kernel_parse_cmdline(boot.cmdline, err, sizeof(err)) < 0) {
 		serial_puts("isle: bad command line: ");
 		serial_puts(err);
 		serial_puts("\n");
 		power_exit(EXIT_USAGE);
 	}
+	firmware_tables(&pa);
+	stage("acpi");
 
 	/* The boot core is core 0 whatever its place in the MADT. */
 	apic_init(acpi.lapic_phys);
@@ -328,9 +377,10 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 const char *arch_describe(void)
 {
 	static char line[160];
-	ksnprintf(line, sizeof(line), "%u cpus in MADT, %s, tsc %lu kHz (%s), acpi %s%s",
-	          acpi.ncpus, apic_is_x2() ? "x2apic" : "xapic", tsc_hz() / 1000, tsc_source,
-	          acpi.hw_reduced ? "hw-reduced" : "pm1", acpi.have_s5 ? " s5" : "");
+	ksnprintf(line, sizeof(line), "%u cpus (%s), %s, tsc %lu kHz (%s), %s%s", MAX(acpi.ncpus, 1u),
+	          cpu_source, apic_is_x2() ? "x2apic" : "xapic", tsc_hz() / 1000, tsc_source,
+	          !acpi.has_fadt ? "no acpi power-off" : acpi.hw_reduced ? "acpi hw-reduced" : "acpi pm1",
+	          acpi.have_s5 ? " s5" : "");
 	return line;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/setup.h"
 #include "arch/x86_64/tsc.h"
@@ -31,6 +32,7 @@ static uint32_t ap_started;
 
 static __noreturn void ap_entry(unsigned core)
 {
+	idt_load_early();
 	setup_core_self(core);
 	/* Release: our reads of the parameter block happen before the boot core reuses it. */
 	__atomic_store_n(&ap_started, 1, __ATOMIC_RELEASE);

@@ -11,11 +11,15 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/power.h"
+#include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/panic.h"
+#include "kernel/printf.h"
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 
@@ -105,6 +109,38 @@ static void diagnose_pf(uint64_t addr, uint64_t err)
 		kprintf_panic("  diagnosis: %s not permitted by the page protection\n", what);
 }
 
+/*
+ * An exception before this core has its own IDT (early boot of the boot core, or a starting
+ * core before setup_core_self): no core window, so no core_id() and no console lock. Report on
+ * the serial port directly and end the VM with EXIT_PANIC: an early crash must never look
+ * like a clean exit, nor end in a silent triple fault.
+ */
+static void early_out(const char *line)
+{
+	serial_puts(line);
+}
+
+static __noreturn void early_exception(const struct trap_frame *f)
+{
+	char line[160], sym[96];
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d); /* the initial APIC id: the local APIC may not be set up */
+	ksym_format(f->rip, sym, sizeof(sym));
+	ksnprintf(line, sizeof(line),
+	          "\n*** isle: exception before the interrupt tables were set up (APIC id %u): %s "
+	          "(vector %lu), error code %#lx\n  rip %016lx %s\n",
+	          b >> 24, exc_names[f->vector], f->vector, f->error, f->rip, sym);
+	serial_puts(line);
+	if (f->vector == 14) {
+		ksnprintf(line, sizeof(line), "  fault address (cr2) %016lx\n", read_cr2());
+		serial_puts(line);
+	}
+	backtrace_write(early_out, f->rip, f->rbp);
+	ksnprintf(line, sizeof(line), "*** isle: stopping (exit status %d)\n", EXIT_PANIC);
+	serial_puts(line);
+	power_exit(EXIT_PANIC);
+}
+
 static __noreturn void exception(struct trap_frame *f)
 {
 	uint64_t cr2 = read_cr2();
@@ -135,6 +171,19 @@ static __noreturn void exception(struct trap_frame *f)
 	panic_stop();
 }
 
+__noreturn void arch_triple_fault(void)
+{
+	/* An empty IDT: the invalid opcode cannot be delivered (#GP), nor can that (#DF), and
+	 * then the CPU shuts down, which the hypervisor sees as a reset. */
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed none = { 0, 0 };
+	irq_disable();
+	__asm__ volatile("lidt %0; ud2" ::"m"(none));
+	cpu_halt_forever();
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	unsigned v = (unsigned)f->vector;
@@ -144,8 +193,11 @@ void trap_dispatch(struct trap_frame *f)
 			cpu_halt_forever();
 		return;
 	}
-	if (v < 32)
+	if (v < 32) {
+		if (idt_is_early())
+			early_exception(f);
 		exception(f);
+	}
 	if (v == VEC_SPURIOUS)
 		return;
 	__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED);

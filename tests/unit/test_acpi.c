@@ -454,15 +454,30 @@ TEST(many_cpus)
 	struct acpi_info ai;
 	unsigned i;
 
+	/* 255 CPUs as QEMU lists them (xAPIC entries), then the same past the limit with x2APIC
+	 * ids above 254. */
 	build_q35();
 	madt_begin(MADT_AT, 0xfee00000, 0);
-	for (i = 0; i < 70; i++)
+	for (i = 0; i < 255; i++)
+		madt_lapic((uint8_t)i, (uint8_t)i, 1);
+	madt_end();
+	REQUIRE(parse(RSDP_AT, &ai) == 0);
+	CHECK_EQ(ai.ncpus, 255);
+	CHECK(!ai.cpus_truncated);
+	CHECK_EQ(ai.apic_id[254], 254);
+	CHECK_STR(err, "");
+
+	build_q35();
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	for (i = 0; i < 200; i++)
+		madt_lapic((uint8_t)i, (uint8_t)i, 1);
+	for (i = 200; i < 260; i++)
 		madt_x2apic(i * 2, 1);
 	madt_end();
 	REQUIRE(parse(RSDP_AT, &ai) == 0);
 	CHECK_EQ(ai.ncpus, ACPI_MAX_CPUS);
 	CHECK(ai.cpus_truncated);
-	CHECK_EQ(ai.apic_id[63], 126);
+	CHECK_EQ(ai.apic_id[255], 510);
 	CHECK(err[0] != '\0');
 }
 
@@ -850,6 +865,260 @@ TEST(mutations)
 		free(pristine[k]);
 }
 
+/* ---- without a loader-given RSDP: the BIOS-memory scan ---------------------------------- */
+
+#define LOWMEM_SIZE 0x100000 /* fake memory reaching the BIOS ROM */
+
+TEST(rsdp_scan)
+{
+	struct phys_access pa = { fake_map, NULL };
+
+	/* Where SeaBIOS and Firecracker put it: in the 0xE0000 segment. */
+	mem_new(LOWMEM_SIZE);
+	CHECK_EQ(acpi_find_rsdp(&pa), 0);
+	rsdp(0xE0010, 2, 0x1000, 0x1800);
+	CHECK_EQ(acpi_find_rsdp(&pa), 0xE0010);
+	/* A signature with a bad checksum is passed over; a good one further on is found. */
+	rsdp(0xF0000, 0, 0x1000, 0);
+	mem[0xE0010 + 8]++;
+	CHECK_EQ(acpi_find_rsdp(&pa), 0xF0000);
+	/* A revision 2 RSDP with a bad extended checksum does not count. */
+	mem[0xE0010 + 8]--;
+	mem[0xE0010 + 32]++;
+	CHECK_EQ(acpi_find_rsdp(&pa), 0xF0000);
+	/* Not on a 16-byte boundary: not found. */
+	mem_new(LOWMEM_SIZE);
+	rsdp(0xE0008, 0, 0x1000, 0);
+	CHECK_EQ(acpi_find_rsdp(&pa), 0);
+	/* In the first KiB of the EBDA (its segment at 0x40E): found first. */
+	mem_new(LOWMEM_SIZE);
+	w16(0x40E, 0x9FC0);
+	rsdp(0x9FC20, 0, 0x1000, 0);
+	rsdp(0xE0000, 0, 0x1000, 0);
+	CHECK_EQ(acpi_find_rsdp(&pa), 0x9FC20);
+	/* An EBDA pointer to nonsense is ignored. */
+	w16(0x40E, 0x0010);
+	CHECK_EQ(acpi_find_rsdp(&pa), 0xE0000);
+	/* Memory that ends early is never read past. */
+	mem_size = 0xE0000 + 10; /* the RSDP there is cut off */
+	CHECK_EQ(acpi_find_rsdp(&pa), 0);
+	mem_size = LOWMEM_SIZE;
+	fake_release();
+}
+
+/* ---- MP tables (no ACPI at all) ---------------------------------------------------------- */
+
+static uint64_t mpc_at;    /* configuration table being built */
+static uint16_t mpc_count; /* its entries */
+static uint16_t mpc_len;   /* its length */
+
+/* The floating pointer at fp and a table header at tbl (Firecracker's layout: both in the last
+ * KiB of base memory). */
+static void mp_begin(uint64_t fp, uint64_t tbl, uint32_t lapic)
+{
+	memcpy(mem + fp, "_MP_", 4);
+	w32(fp + 4, (uint32_t)tbl);
+	w8(fp + 8, 1);
+	w8(fp + 9, 4);
+	w8(fp + 10, 0);
+	w8(fp + 10, -sum(fp, 16));
+	mpc_at = tbl;
+	mpc_count = 0;
+	mpc_len = 44;
+	memcpy(mem + tbl, "PCMP", 4);
+	w8(tbl + 6, 4);
+	memcpy(mem + tbl + 8, "ISLE    ", 8);
+	w32(tbl + 36, lapic);
+}
+
+static void mp_cpu(uint8_t id, uint8_t flags)
+{
+	uint64_t e = mpc_at + mpc_len;
+	w8(e, 0);
+	w8(e + 1, id);
+	w8(e + 2, 0x14);
+	w8(e + 3, flags);
+	mpc_len += 20;
+	mpc_count++;
+}
+
+static void mp_entry8(uint8_t type, uint8_t b1, uint8_t flags, uint32_t addr)
+{
+	uint64_t e = mpc_at + mpc_len;
+	w8(e, type);
+	w8(e + 1, b1);
+	w8(e + 2, 0x11);
+	w8(e + 3, flags);
+	w32(e + 4, addr);
+	mpc_len += 8;
+	mpc_count++;
+}
+
+static void mp_end(void)
+{
+	w16(mpc_at + 4, mpc_len);
+	w16(mpc_at + 34, mpc_count);
+	w8(mpc_at + 7, 0);
+	w8(mpc_at + 7, -sum(mpc_at, mpc_len));
+}
+
+static int mp_parse(struct acpi_info *ai)
+{
+	struct phys_access pa = { fake_map, NULL };
+	int rc = mptable_parse(&pa, ai, err, sizeof(err));
+	fake_release();
+	return rc;
+}
+
+/* Firecracker's table: CPUs 0..3 (the first the boot processor), a bus, the I/O APIC, the
+ * interrupt entries. */
+static void build_firecracker(unsigned ncpus)
+{
+	mem_new(LOWMEM_SIZE);
+	mp_begin(0x9FC00, 0x9FC10, 0xFEE00000);
+	for (unsigned i = 0; i < ncpus; i++)
+		mp_cpu((uint8_t)i, i == 0 ? 3 : 1);
+	mp_entry8(1, 0, 'I', 0x20415349); /* bus "ISA " */
+	mp_entry8(2, (uint8_t)ncpus, 1, 0xFEC00000);
+	for (unsigned irq = 0; irq < 16; irq++)
+		mp_entry8(3, 0, 0, irq << 24 | irq);
+	mp_entry8(4, 3, 0, 0);
+	mp_end();
+}
+
+TEST(mptable_firecracker)
+{
+	struct acpi_info ai;
+
+	build_firecracker(4);
+	REQUIRE(mp_parse(&ai) == 0);
+	CHECK_STR(err, "");
+	CHECK_EQ(ai.ncpus, 4);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ(ai.apic_id[i], i);
+	CHECK_EQ(ai.lapic_phys, 0xFEE00000);
+	CHECK(ai.has_ioapic);
+	CHECK_EQ(ai.ioapic_phys, 0xFEC00000);
+	CHECK(!ai.has_fadt);
+	/* 32 CPUs, Firecracker's most. */
+	build_firecracker(32);
+	REQUIRE(mp_parse(&ai) == 0);
+	CHECK_EQ(ai.ncpus, 32);
+	CHECK_EQ(ai.apic_id[31], 31);
+}
+
+TEST(mptable_places_and_flags)
+{
+	struct acpi_info ai;
+
+	/* In the BIOS ROM, with a disabled CPU and a disabled I/O APIC before the enabled one;
+	 * lapic 0 in the header means the default. */
+	mem_new(LOWMEM_SIZE);
+	mp_begin(0xF5A40, 0xF5B00, 0);
+	mp_cpu(0, 3);
+	mp_cpu(1, 0); /* disabled */
+	mp_cpu(2, 1);
+	mp_cpu(2, 1); /* a duplicate */
+	mp_entry8(2, 8, 0, 0xFEC10000);
+	mp_entry8(2, 9, 1, 0xFEC20000);
+	mp_end();
+	REQUIRE(mp_parse(&ai) == 0);
+	CHECK_EQ(ai.ncpus, 2);
+	CHECK_EQ(ai.apic_id[1], 2);
+	CHECK_EQ(ai.lapic_phys, 0xFEE00000);
+	CHECK_EQ(ai.ioapic_phys, 0xFEC20000);
+	/* In the EBDA, found before one in the ROM. */
+	w16(0x40E, 0x9F00);
+	mp_begin(0x9F000, 0x9F100, 0xFEE00000);
+	mp_cpu(7, 3);
+	mp_end();
+	REQUIRE(mp_parse(&ai) == 0);
+	CHECK_EQ(ai.ncpus, 1);
+	CHECK_EQ(ai.apic_id[0], 7);
+}
+
+TEST(mptable_errors)
+{
+	struct acpi_info ai;
+
+	mem_new(LOWMEM_SIZE);
+	CHECK_EQ(mp_parse(&ai), -ENOENT);
+	CHECK(strstr(err, "no MP floating pointer") != NULL);
+	/* Default configuration: no table. */
+	build_firecracker(2);
+	w8(0x9FC00 + 11, 5);
+	w8(0x9FC00 + 10, 0);
+	w8(0x9FC00 + 10, -sum(0x9FC00, 16));
+	CHECK_EQ(mp_parse(&ai), -ENOTSUP);
+	/* Bad table checksum, signature, length, pointer. */
+	build_firecracker(2);
+	mem[0x9FC10 + 50]++;
+	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	CHECK(strstr(err, "checksum") != NULL);
+	build_firecracker(2);
+	mem[0x9FC10]++;
+	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	build_firecracker(2);
+	w16(0x9FC10 + 4, 10);
+	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	build_firecracker(2);
+	w32(0x9FC00 + 4, 0x7FFFFFF0); /* table outside memory */
+	w8(0x9FC00 + 10, 0);
+	w8(0x9FC00 + 10, -sum(0x9FC00, 16));
+	CHECK_EQ(mp_parse(&ai), -EFAULT);
+	/* More entries counted than fit; an unknown entry type. */
+	build_firecracker(2);
+	w16(0x9FC10 + 34, 200);
+	w8(0x9FC10 + 7, 0);
+	w8(0x9FC10 + 7, -sum(0x9FC10, mpc_len));
+	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	build_firecracker(2);
+	w8(0x9FC10 + 44 + 20, 9);
+	w8(0x9FC10 + 7, 0);
+	w8(0x9FC10 + 7, -sum(0x9FC10, mpc_len));
+	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	CHECK(strstr(err, "unknown type") != NULL);
+	/* Only disabled CPUs. */
+	mem_new(LOWMEM_SIZE);
+	mp_begin(0x9FC00, 0x9FC10, 0xFEE00000);
+	mp_cpu(0, 0);
+	mp_end();
+	CHECK_EQ(mp_parse(&ai), -ENODEV);
+	CHECK_EQ(ai.ncpus, 0);
+}
+
+/* Random byte flips in a Firecracker table: never a crash, a sanitizer report or a wrong
+ * invariant; a failure always says why. */
+TEST(mptable_mutations)
+{
+	struct acpi_info ai;
+	unsigned ok = 0;
+
+	for (unsigned iter = 0; iter < 5000; iter++) {
+		build_firecracker(1 + rnd(8));
+		unsigned flips = 1 + rnd(6);
+		for (unsigned k = 0; k < flips; k++)
+			mem[0x9FC00 + rnd(0x180)] ^= (uint8_t)(1u << rnd(8));
+		if (rnd(2)) { /* repair the checksums so the walk goes deeper */
+			w8(0x9FC10 + 7, 0);
+			uint16_t len = (uint16_t)(mem[0x9FC10 + 4] | mem[0x9FC10 + 5] << 8);
+			if (len >= 44 && 0x9FC10 + (uint64_t)len <= LOWMEM_SIZE)
+				w8(0x9FC10 + 7, -sum(0x9FC10, len));
+			w8(0x9FC00 + 10, 0);
+			w8(0x9FC00 + 10, -sum(0x9FC00, 16));
+		}
+		if (mp_parse(&ai) == 0) {
+			ok++;
+			CHECK(ai.ncpus >= 1 && ai.ncpus <= ACPI_MAX_CPUS);
+		} else {
+			CHECK_EQ(ai.ncpus, 0);
+			CHECK(err[0] != '\0');
+		}
+	}
+	fprintf(stderr, "  mptable mutations: %u of 5000 parsed\n", ok);
+	CHECK(ok > 100);
+}
+
 int main(void)
 {
 	RUN(pc);
@@ -869,6 +1138,11 @@ int main(void)
 	RUN(bad_mcfg_and_dsdt);
 	RUN(small_err_buffer);
 	RUN(mutations);
+	RUN(rsdp_scan);
+	RUN(mptable_firecracker);
+	RUN(mptable_places_and_flags);
+	RUN(mptable_errors);
+	RUN(mptable_mutations);
 	free(mem);
 	TEST_EXIT();
 }
