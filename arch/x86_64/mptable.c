@@ -10,7 +10,10 @@
  *	type 0, processor, 20 bytes: 1 local APIC id, 2 version, 3 flags (bit 0 enabled)
  *	type 2, I/O APIC,   8 bytes: 1 id, 2 version, 3 flags (bit 0 enabled), 4 address u32
  *
- * and steps over types 1, 3 and 4 (8 bytes each). Like the ACPI parser this is a pure function
+ * and steps over types 1, 3 and 4 (8 bytes each). Entries are walked up to the table length, as
+ * Linux does: qboot (QEMU microvm) writes an entry count of 0. An entry of an unknown type ends
+ * the walk with a warning (the entries before it are used). Like the ACPI parser this is a pure
+ * function
  * over a struct phys_access: every structure is mapped before it is read, every length is
  * checked, and a malformed table is reported, not guessed around. A default configuration
  * (floating pointer feature byte 1 != 0: "a standard 2-CPU machine, no table") is refused:
@@ -24,15 +27,15 @@
 #include "arch/x86_64/firmware.h"
 #include "kernel/printf.h"
 
-#define MPF_SIZE 16           /* floating pointer structure */
-#define MPC_HEADER 44         /* configuration table header */
-#define MPC_MAX (64u << 10)   /* larger base tables are treated as corrupt */
-#define MPC_CPU 0             /* entry type: processor */
-#define MPC_CPU_SIZE 20       /* its length */
-#define MPC_IOAPIC 2          /* entry type: I/O APIC */
-#define MPC_OTHER_SIZE 8      /* length of every other entry type (bus, interrupts) */
-#define MPC_LAST_KNOWN 4      /* highest entry type of the base table */
-#define MPC_CPU_ENABLED 0x01  /* processor flags */
+#define MPF_SIZE 16          /* floating pointer structure */
+#define MPC_HEADER 44        /* configuration table header */
+#define MPC_MAX (64u << 10)  /* larger base tables are treated as corrupt */
+#define MPC_CPU 0            /* entry type: processor */
+#define MPC_CPU_SIZE 20      /* its length */
+#define MPC_IOAPIC 2         /* entry type: I/O APIC */
+#define MPC_OTHER_SIZE 8     /* length of every other entry type (bus, interrupts) */
+#define MPC_LAST_KNOWN 4     /* highest entry type of the base table */
+#define MPC_CPU_ENABLED 0x01 /* processor flags */
 #define MPC_IOAPIC_ENABLED 0x01
 
 #define BDA_EBDA_SEGMENT 0x40E /* BIOS data area: real-mode segment of the EBDA (u16) */
@@ -155,17 +158,17 @@ static int parse(struct mp_ctx *c, const struct phys_access *pa, struct acpi_inf
 		return fail(c, -EFAULT, "MP table at 0x%lx (%u bytes) is not accessible", tbl, len);
 	if (checksum(t, len) != 0)
 		return fail(c, -EINVAL, "MP table checksum is wrong");
-	unsigned count = rd16(t + 34);
 	out->lapic_phys = rd32(t + 36);
 
 	uint32_t off = MPC_HEADER;
-	for (unsigned i = 0; i < count; i++) {
-		if (off >= len)
-			return fail(c, -EINVAL, "MP table lists %u entries, only %u fit", count, i);
+	for (unsigned i = 0; off < len; i++) {
 		uint8_t type = t[off];
 		uint32_t elen = type == MPC_CPU ? MPC_CPU_SIZE : MPC_OTHER_SIZE;
-		if (type > MPC_LAST_KNOWN)
-			return fail(c, -EINVAL, "MP table entry %u has unknown type %u", i, type);
+		if (type > MPC_LAST_KNOWN) {
+			fail(c, 0, "MP table entry %u has unknown type %u; the rest is ignored", i,
+			     type);
+			break;
+		}
 		if (len - off < elen)
 			return fail(c, -EINVAL, "MP table entry %u runs past the end", i);
 		const uint8_t *e = t + off;
@@ -198,7 +201,7 @@ int mptable_parse(const struct phys_access *pa, struct acpi_info *out, char *err
 	int rc = parse(&c, pa, out);
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));
-	else if (out->cpus_truncated)
+	else if (out->cpus_truncated && (err == NULL || errlen == 0 || err[0] == '\0'))
 		fail(&c, 0, "more than %u processors; only the first %u are used", ACPI_MAX_CPUS,
 		     ACPI_MAX_CPUS);
 	return rc;

@@ -27,10 +27,10 @@
 #include "kernel/core.h"
 #include "kernel/printf.h"
 
-static struct boot_info boot;          /* [I] what the hypervisor told us */
-static struct acpi_info acpi;          /* [I] */
-struct core_desc core_desc[MAX_CORES]; /* [I] */
-static const char *tsc_source;         /* [I] */
+static struct boot_info boot;           /* [I] what the hypervisor told us */
+static struct acpi_info acpi;           /* [I] */
+struct core_desc core_desc[MAX_CORES];  /* [I] */
+static const char *tsc_source;          /* [I] */
 static const char *cpu_source = "MADT"; /* [I] where the CPU list came from */
 
 static struct boot_stage stages[16]; /* [I] after boot */
@@ -292,8 +292,9 @@ static void firmware_tables(const struct phys_access *pa)
 		if (rc < 0) {
 			if (rc != -ENOENT)
 				warn_early("mptable", err);
-			warn_early(kconfig.acpi == KCONFIG_ACPI_ON ? "no ACPI tables and no MP table"
-			                                           : "acpi=off and no MP table",
+			warn_early(kconfig.acpi == KCONFIG_ACPI_ON
+			                   ? "no ACPI tables and no MP table"
+			                   : "acpi=off and no MP table",
 			           "running on the boot CPU only");
 			acpi.lapic_phys = 0xFEE00000;
 			cpu_source = "none: boot CPU only";
@@ -377,9 +378,12 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 const char *arch_describe(void)
 {
 	static char line[160];
-	ksnprintf(line, sizeof(line), "%u cpus (%s), %s, tsc %lu kHz (%s), %s%s", MAX(acpi.ncpus, 1u),
-	          cpu_source, apic_is_x2() ? "x2apic" : "xapic", tsc_hz() / 1000, tsc_source,
-	          !acpi.has_fadt ? "no acpi power-off" : acpi.hw_reduced ? "acpi hw-reduced" : "acpi pm1",
+	ksnprintf(line, sizeof(line), "%u cpus (%s), %s, tsc %lu kHz (%s), %s%s",
+	          MAX(acpi.ncpus, 1u), cpu_source, apic_is_x2() ? "x2apic" : "xapic",
+	          tsc_hz() / 1000, tsc_source,
+	          !acpi.has_fadt    ? "no acpi power-off"
+	          : acpi.hw_reduced ? "acpi hw-reduced"
+	                            : "acpi pm1",
 	          acpi.have_s5 ? " s5" : "");
 	return line;
 }

@@ -15,7 +15,7 @@ static int hello(void *arg)
 
 int main(void)
 {
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	unsigned n = core_count();
 	for (unsigned c = 0; c < n; c++)
 		t[c] = thread_create(c, hello, NULL);

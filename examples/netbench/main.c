@@ -33,7 +33,7 @@ struct core_result {
 	unsigned conns; /* connections that came up */
 } __attribute__((aligned(64)));
 
-static struct core_result results[64];
+static struct core_result results[ISLE_MAX_CORES];
 static char chunk[8192];
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -122,7 +122,7 @@ static int core_main(void *arg)
 int main(void)
 {
 	unsigned n = core_count();
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	for (unsigned c = 0; c < n; c++)
 		t[c] = thread_create(c, core_main, NULL);
 	for (unsigned c = 0; c < n; c++)

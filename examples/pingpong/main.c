@@ -65,7 +65,7 @@ struct counter {
 	uint64_t received;          /* [o] of the receiving core */
 	uint64_t first_ns, last_ns; /* [o] when the first and last message arrived */
 } __attribute__((aligned(64)));
-static struct counter counters[64];
+static struct counter counters[ISLE_MAX_CORES];
 
 static void on_data(const struct msg *m)
 {
@@ -122,7 +122,7 @@ int main(void)
 		printf("\n");
 	}
 
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	for (unsigned c = 0; c < n; c++)
 		t[c] = thread_create(c, stream_thread, NULL);
 	for (unsigned c = 0; c < n; c++)

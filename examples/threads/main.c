@@ -25,7 +25,7 @@ static int worker(void *arg)
 static int spawner(void *arg)
 {
 	(void)arg;
-	static struct thread *t[64][PER_CORE];
+	static struct thread *t[ISLE_MAX_CORES][PER_CORE];
 	struct thread **mine = t[core_id()];
 	for (uintptr_t i = 0; i < PER_CORE; i++) {
 		mine[i] = thread_create_stack(core_id(), worker, (void *)i, 8192);
@@ -44,7 +44,7 @@ static int spawner(void *arg)
 /* One per core, filled by that core and read by main; a cache line apart. */
 static struct {
 	struct sched_stats s;
-} __attribute__((aligned(64))) stats[64];
+} __attribute__((aligned(64))) stats[ISLE_MAX_CORES];
 
 static void collect(void *arg)
 {
@@ -56,7 +56,7 @@ int main(void)
 {
 	unsigned n = core_count();
 	uint64_t t0 = now_ns();
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	for (unsigned c = 0; c < n; c++)
 		t[c] = thread_create(c, spawner, NULL);
 	int bad = 0;

@@ -4,6 +4,9 @@
 
 #include "kernel/core.h"
 
+/* The most cores isle runs on: size per-core arrays with it. */
+#define ISLE_MAX_CORES MAX_CORES
+
 /* core_id() (0..core_count()-1) comes from kernel/core.h. */
 static inline unsigned core_count(void)
 {

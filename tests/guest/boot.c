@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 
 	gtest_begin("boot_thread_per_core");
 	unsigned n = core_count();
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	for (unsigned c = 0; c < n; c++) {
 		t[c] = thread_create(c, report_core, NULL);
 		CHECK(t[c] != NULL);

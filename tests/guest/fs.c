@@ -76,7 +76,7 @@ struct sum {
 	char path[300]; /* "/" + its path in the initrd */
 };
 
-static struct sum sums[64];
+static struct sum sums[ISLE_MAX_CORES];
 static unsigned nsums;
 
 /* Parses /sums.txt ("CRC SIZE ./path" lines); false if it cannot. */

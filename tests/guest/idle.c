@@ -19,7 +19,7 @@ static int sleeper(void *arg)
 int main(void)
 {
 	gtest_begin("idle_sleep");
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	unsigned n = core_count();
 	uint64_t t0 = now_ns();
 	for (unsigned c = 0; c < n; c++)

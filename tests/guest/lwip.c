@@ -35,7 +35,7 @@ struct conn_state {
 } __attribute__((aligned(64)));
 
 /* A slot per core, written only by that core; a cache line apart so cores never share one. */
-static struct conn_state st[64];
+static struct conn_state st[ISLE_MAX_CORES];
 static uint8_t pattern[4096];
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -157,7 +157,7 @@ int main(void)
 	unsigned n = core_count();
 	for (unsigned i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (uint8_t)(i * 7 + i / 251);
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	for (unsigned c = 0; c < n; c++)
 		t[c] = thread_create(c, core_main, NULL);
 	for (unsigned c = 0; c < n; c++)

@@ -47,12 +47,12 @@ struct core_result {
 	char why[96];          /* the first thing that went wrong */
 };
 
-static struct core_result results[64];
+static struct core_result results[ISLE_MAX_CORES];
 static ip4_t server;
 static uint16_t port;
 static unsigned idle_secs;
 static uint8_t pattern[ECHO_BYTES];
-static uint8_t echo_back[64][ECHO_BYTES]; /* per core: too large for a thread stack */
+static uint8_t echo_back[ISLE_MAX_CORES][ECHO_BYTES]; /* per core: too large for a thread stack */
 
 static struct core_result *me(void)
 {
@@ -185,7 +185,7 @@ static int udp_case(void *arg)
 	/* A datagram lwIP must fragment (its checksum, covering every fragment, comes from lwIP,
 	 * not the device); the server answers "GOT <length>" if the host reassembled it whole.
 	 * The answer is small: a fragmented reply would be steered by addresses alone. */
-	static char big[64][UDP_BIG];
+	static char big[ISLE_MAX_CORES][UDP_BIG];
 	char *b = big[core_id()], want[32];
 	memset(b, 'x', UDP_BIG);
 	memcpy(b, "BIG", 3);
@@ -208,7 +208,7 @@ static int udp_case(void *arg)
 
 static void on_all_cores(thread_fn fn)
 {
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	unsigned n = core_count();
 	for (unsigned c = 0; c < n; c++) {
 		t[c] = thread_create(c, fn, NULL);

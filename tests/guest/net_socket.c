@@ -45,7 +45,7 @@ struct core_ctx {
 	bool go;                /* NCONN case: clients may close */
 };
 
-static struct core_ctx ctx[64];
+static struct core_ctx ctx[ISLE_MAX_CORES];
 static uint8_t big[BIG];
 
 static struct core_ctx *me(void)
@@ -205,7 +205,8 @@ static int case_echo_big(void *arg)
 	uint64_t t0 = now_ns();
 	struct thread *t = thread_create(core_id(), big_sender, &b);
 	CHECK(t);
-	static uint8_t bufs[64][8192]; /* a buffer per core: too big for a thread stack */
+	static uint8_t bufs[ISLE_MAX_CORES]
+	                   [8192]; /* a buffer per core: too big for a thread stack */
 	uint8_t *buf = bufs[core_id()];
 	size_t got = 0;
 	bool same = true;
@@ -239,7 +240,7 @@ static int stall_sender(void *arg)
 /* Reads BIG / 4 bytes and checks them. */
 static void stall_drain(struct sock *s)
 {
-	static uint8_t bufs[64][8192];
+	static uint8_t bufs[ISLE_MAX_CORES][8192];
 	uint8_t *buf = bufs[core_id()];
 	size_t got = 0;
 	bool same = true;
@@ -683,7 +684,7 @@ static int case_end(void *arg)
 /* Runs fn on every core at once and waits for all of them. */
 static void on_all_cores(thread_fn fn)
 {
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	unsigned n = core_count();
 	for (unsigned c = 0; c < n; c++) {
 		t[c] = thread_create(c, fn, NULL);

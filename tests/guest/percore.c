@@ -16,7 +16,8 @@
 PERCORE static int x = 7;
 PERCORE static long zeroed;
 
-static const void *addr_x[64], *addr_plain[64]; /* shared: written once per core */
+static const void *addr_x[ISLE_MAX_CORES],
+        *addr_plain[ISLE_MAX_CORES]; /* shared: written once per core */
 
 static void check_own(unsigned c, int rounds)
 {
@@ -55,7 +56,7 @@ int main(void)
 {
 	gtest_begin("percore_private");
 	unsigned n = core_count();
-	struct thread *t[64];
+	struct thread *t[ISLE_MAX_CORES];
 	for (unsigned c = 0; c < n; c++)
 		CHECK((t[c] = thread_create(c, worker, NULL)) != NULL);
 	for (unsigned c = 0; c < n; c++) {

@@ -1007,6 +1007,21 @@ TEST(mptable_firecracker)
 	CHECK_EQ(ai.apic_id[31], 31);
 }
 
+/* qboot (QEMU microvm, acpi=off) writes an entry count of 0: the entries are walked up to the
+ * table length, as Linux does. */
+TEST(mptable_qboot)
+{
+	struct acpi_info ai;
+
+	build_firecracker(4);
+	w16(0x9FC10 + 34, 0);
+	w8(0x9FC10 + 7, 0);
+	w8(0x9FC10 + 7, -sum(0x9FC10, mpc_len));
+	REQUIRE(mp_parse(&ai) == 0);
+	CHECK_EQ(ai.ncpus, 4);
+	CHECK(ai.has_ioapic);
+}
+
 TEST(mptable_places_and_flags)
 {
 	struct acpi_info ai;
@@ -1066,17 +1081,20 @@ TEST(mptable_errors)
 	w8(0x9FC00 + 10, 0);
 	w8(0x9FC00 + 10, -sum(0x9FC00, 16));
 	CHECK_EQ(mp_parse(&ai), -EFAULT);
-	/* More entries counted than fit; an unknown entry type. */
+	/* An entry cut off by the table length. */
 	build_firecracker(2);
-	w16(0x9FC10 + 34, 200);
+	w16(0x9FC10 + 4, 44 + 20 + 10);
 	w8(0x9FC10 + 7, 0);
-	w8(0x9FC10 + 7, -sum(0x9FC10, mpc_len));
+	w8(0x9FC10 + 7, -sum(0x9FC10, 44 + 20 + 10));
 	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	CHECK(strstr(err, "runs past the end") != NULL);
+	/* An unknown entry type ends the walk, with a warning; what came before is used. */
 	build_firecracker(2);
 	w8(0x9FC10 + 44 + 20, 9);
 	w8(0x9FC10 + 7, 0);
 	w8(0x9FC10 + 7, -sum(0x9FC10, mpc_len));
-	CHECK_EQ(mp_parse(&ai), -EINVAL);
+	CHECK_EQ(mp_parse(&ai), 0);
+	CHECK_EQ(ai.ncpus, 1);
 	CHECK(strstr(err, "unknown type") != NULL);
 	/* Only disabled CPUs. */
 	mem_new(LOWMEM_SIZE);
@@ -1140,6 +1158,7 @@ int main(void)
 	RUN(mutations);
 	RUN(rsdp_scan);
 	RUN(mptable_firecracker);
+	RUN(mptable_qboot);
 	RUN(mptable_places_and_flags);
 	RUN(mptable_errors);
 	RUN(mptable_mutations);
