@@ -43,7 +43,8 @@ uint8_t pci_find_cap(const struct pci_dev *d, uint8_t id, uint8_t from);
  * volatile, so that every access reaches the device. */
 volatile void *pci_bar_ptr(const struct pci_dev *d, unsigned bar, uint64_t off, uint64_t len);
 
-/* MSI-X: entry `entry` delivers `vector` to core `core`. Then pci_msix_enable(). Boot core. */
+/* MSI-X: entry `entry` delivers `vector` to core `core`. Then pci_msix_enable(). Boot core.
+ * 0, -EINVAL, or -ERANGE when the core's APIC id does not fit the 8-bit destination. */
 int pci_msix_route(struct pci_dev *d, unsigned entry, unsigned core, uint8_t vector);
 void pci_msix_enable(struct pci_dev *d);
 
