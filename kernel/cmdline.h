@@ -29,7 +29,7 @@
 
 enum cmdline_type { CMDLINE_UINT, CMDLINE_BOOL, CMDLINE_STR, CMDLINE_ENUM, CMDLINE_LIST };
 
-#define CMDLINE_LIST_MAX 16
+#define CMDLINE_LIST_MAX 32
 
 /* The values of an option that may repeat, in command-line order. */
 struct cmdline_list {

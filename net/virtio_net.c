@@ -36,6 +36,14 @@
  * Packets every core needs go to them by message: ARP (so every core's ARP cache learns the
  * neighbours whichever queue the reply came in on) and DHCP replies (DHCP runs on core 0; the
  * lease is then sent to every core).
+ *
+ * One NIC per core. Where the hypervisor has no multiqueue (Firecracker, microvm: one
+ * interrupt line per virtio-mmio device), the same shape comes from several devices: with N
+ * virtio-net devices, device i belongs to core i (its interrupt line or MSI-X vector routed to
+ * core i), with one queue pair, its own MAC and its own link. Nothing is shared then: each core
+ * answers ARP on its own link and runs DHCP on it (or takes the i-th address of an ip= list),
+ * and the host spreads connections over the devices (docs/networking.md shows nftables numgen
+ * DNAT over one address per device). Cores beyond the devices have no NIC.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -90,8 +98,11 @@
 
 enum { MSG_NET_FRAME = 20, MSG_NET_ADDR };
 
-/* One queue pair: set up by the boot core, then owned by core `core` alone. */
+struct vnet;
+
+/* One queue pair: set up by the boot core, then owned by one core alone. */
 struct vnet_pair {
+	struct vnet *dev;      /* [I] the device it belongs to */
 	struct virtq rx, tx;   /* [o] */
 	void **tx_free;        /* [o] free transmit buffers */
 	unsigned tx_nfree;     /* [o] */
@@ -103,6 +114,7 @@ struct vnet_pair {
 
 struct vnet {
 	struct virtio_dev vd;   /* [I] the transport (PCI or MMIO) */
+	unsigned first_core;    /* [I] pair i belongs to core first_core + i */
 	unsigned pairs;         /* [I] queue pairs in use */
 	uint8_t mac[6];         /* [I] */
 	bool msix;              /* [I] interrupts routed per core */
@@ -116,18 +128,23 @@ struct vnet {
 	uint8_t rss_key[TOEPLITZ_KEY_LEN]; /* [I] the Toeplitz key, drawn at boot */
 };
 
-static struct vnet dev; /* [I] after vnet_probe */
-static bool dev_found;  /* [I] */
+#define VNET_MAX_DEVS 32 /* devices used at most (one per core when there are several) */
+
+static struct vnet devs[VNET_MAX_DEVS];        /* [I] after vnet_probe */
+static unsigned ndevs;                         /* [I] devices set up */
+static bool per_nic;                           /* [I] several devices: one per core */
+static struct vnet_pair *core_pair[MAX_CORES]; /* [I] core c's queue pair, or NULL */
 
 PERCORE static struct vnet_pair *mine; /* [o] this core's pair, or NULL */
 
 /* ---- boot: probe and set up ---------------------------------------------------------------- */
 
-static int setup_queue(struct virtq *q, const char *fmt, unsigned i, uint16_t index, uint16_t msix)
+static int setup_queue(struct vnet *dv, struct virtq *q, const char *fmt, unsigned i,
+                       uint16_t index, uint16_t msix)
 {
-	char name[24];
-	ksnprintf(name, sizeof(name), fmt, i);
-	return virtio_setup_queue(&dev.vd, q, index, QUEUE_SIZE, msix, name);
+	char name[32];
+	ksnprintf(name, sizeof(name), fmt, (unsigned)(dv - devs), i);
+	return virtio_setup_queue(&dv->vd, q, index, QUEUE_SIZE, msix, name);
 }
 
 /* Sends one control command at boot and waits for the device's answer. */
@@ -158,46 +175,75 @@ static int ctrl_command(struct virtq *cq, uint8_t cls, uint8_t cmd, const void *
 	return -ETIMEDOUT;
 }
 
-/* The first virtio-net device: PCI (pc, q35), else MMIO from the command line (microvm). */
-static bool find_device(void)
+/* Whether a transport at this MMIO base was taken already (the command line and the DSDT may
+ * both list a device). */
+static bool mmio_taken(uint64_t base)
 {
-	if (pci_init()) {
-		struct pci_dev *d = pci_find(0x1af4, 0x1041, 0);
-		if (!d)
-			d = pci_find(0x1af4, 0x1000, 0);
-		if (d)
-			return virtio_pci_open(d, &dev.vd) == 0;
-	}
-	uint64_t base;
-	unsigned irq, n;
-	const struct cmdline_list *mmio = kernel_mmio_devices();
-	for (unsigned i = 0; i < mmio->n; i++)
-		if (virtio_mmio_parse(mmio->items[i], &base, &irq) == 0 &&
-		    virtio_mmio_open(base, irq, VIRTIO_ID_NET, &dev.vd) == 0)
-			return true;
-	const struct acpi_mmio_dev *acpi = arch_virtio_mmio(&n);
-	for (unsigned i = 0; i < n; i++)
-		if (virtio_mmio_open(acpi[i].base, acpi[i].irq, VIRTIO_ID_NET, &dev.vd) == 0)
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i].vd.mmio && (uint64_t)(uintptr_t)devs[i].vd.mmio == base)
 			return true;
 	return false;
 }
 
-/* Queue pair i: receive queue 2i (interrupts to core i), transmit queue 2i + 1 (none). */
-static int setup_pairs(void)
+static void add_mmio(uint64_t base, unsigned irq)
 {
-	struct pci_dev *d = dev.vd.pci;
-	dev.msix = d && d->msix_entries >= dev.pairs;
-	if (dev.vd.mmio && ioapic_route(dev.vd.irq, VEC_NET, 0, true) < 0) {
-		log_error("virtio-net: cannot route interrupt line %u", dev.vd.irq);
+	if (ndevs < VNET_MAX_DEVS && !mmio_taken(base) &&
+	    virtio_mmio_open(base, irq, VIRTIO_ID_NET, &devs[ndevs].vd) == 0)
+		ndevs++;
+}
+
+/* Every virtio-net device, at most VNET_MAX_DEVS and one per core: PCI (pc, q35), then MMIO
+ * from the command line and from the DSDT (microvm, Firecracker). */
+static void find_devices(void)
+{
+	unsigned limit = MIN(ncores, VNET_MAX_DEVS);
+	if (pci_init()) {
+		for (unsigned i = 0; ndevs < limit; i++) {
+			struct pci_dev *d = pci_find(0x1af4, 0x1041, i);
+			if (!d)
+				break;
+			if (virtio_pci_open(d, &devs[ndevs].vd) == 0)
+				ndevs++;
+		}
+		for (unsigned i = 0; ndevs < limit; i++) {
+			struct pci_dev *d = pci_find(0x1af4, 0x1000, i); /* transitional id */
+			if (!d)
+				break;
+			if (virtio_pci_open(d, &devs[ndevs].vd) == 0)
+				ndevs++;
+		}
+	}
+	uint64_t base;
+	unsigned irq, n;
+	const struct cmdline_list *mmio = kernel_mmio_devices();
+	for (unsigned i = 0; i < mmio->n && ndevs < limit; i++)
+		if (virtio_mmio_parse(mmio->items[i], &base, &irq) == 0)
+			add_mmio(base, irq);
+	const struct acpi_mmio_dev *acpi = arch_virtio_mmio(&n);
+	for (unsigned i = 0; i < n && ndevs < limit; i++)
+		add_mmio(acpi[i].base, acpi[i].irq);
+}
+
+/* Queue pair i: receive queue 2i (interrupts to core first_core + i), transmit queue 2i + 1
+ * (none). */
+static int setup_pairs(struct vnet *dv)
+{
+	struct pci_dev *d = dv->vd.pci;
+	dv->msix = d && d->msix_entries >= dv->pairs;
+	if (dv->vd.mmio && ioapic_route(dv->vd.irq, VEC_NET, dv->first_core, true) < 0) {
+		log_error("virtio-net %u: cannot route interrupt line %u to core %u",
+		          (unsigned)(dv - devs), dv->vd.irq, dv->first_core);
 		return -EIO;
 	}
-	for (unsigned i = 0; i < dev.pairs; i++) {
-		uint16_t msix = dev.msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
-		if (dev.msix && pci_msix_route(d, i, i, VEC_NET) < 0)
+	for (unsigned i = 0; i < dv->pairs; i++) {
+		uint16_t msix = dv->msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
+		dv->pair[i].dev = dv;
+		if (dv->msix && pci_msix_route(d, i, dv->first_core + i, VEC_NET) < 0)
 			return -EIO;
-		if (setup_queue(&dev.pair[i].rx, "virtio-net rx%u", i, (uint16_t)(2 * i), msix) < 0)
+		if (setup_queue(dv, &dv->pair[i].rx, "virtio-net%u rx%u", i, (uint16_t)(2 * i),
+		                msix) < 0)
 			return -EIO;
-		if (setup_queue(&dev.pair[i].tx, "virtio-net tx%u", i, (uint16_t)(2 * i + 1),
+		if (setup_queue(dv, &dv->pair[i].tx, "virtio-net%u tx%u", i, (uint16_t)(2 * i + 1),
 		                VIRTIO_NO_VECTOR) < 0)
 			return -EIO;
 	}
@@ -210,7 +256,7 @@ static int setup_pairs(void)
  * in turn, and queue 0 for what the device cannot hash (ARP). 0, or -EIO if the device lacks
  * what steering needs or refused the configuration (then the caller sets the pairs alone).
  */
-static int rss_setup(struct virtq *cq, volatile struct virtio_net_config *cfg)
+static int rss_setup(struct vnet *dv, struct virtq *cq, volatile struct virtio_net_config *cfg)
 {
 	uint32_t types = cfg->supported_hash_types & RSS_TYPES;
 	unsigned max_len = cfg->rss_max_indirection_table_length;
@@ -221,46 +267,45 @@ static int rss_setup(struct virtq *cq, volatile struct virtio_net_config *cfg)
 	while (len > max_len)
 		len /= 2;
 	for (unsigned i = 0; i < TOEPLITZ_KEY_LEN; i++)
-		dev.rss_key[i] = (uint8_t)(rand() >> 7);
+		dv->rss_key[i] = (uint8_t)(rand() >> 7);
 	for (unsigned i = 0; i < len; i++)
-		dev.rss_table[i] = (uint16_t)(i % dev.pairs);
+		dv->rss_table[i] = (uint16_t)(i % dv->pairs);
 	/* struct virtio_net_rss_config, whose table has a length of our choosing: little-endian
 	 * fields, laid out by hand */
 	uint8_t cmd[4 + 2 + 2 + 2 * RSS_TABLE_MAX + 2 + 1 + TOEPLITZ_KEY_LEN], *c = cmd;
-	uint16_t mask = (uint16_t)(len - 1), unclassified = 0, pairs = (uint16_t)dev.pairs;
+	uint16_t mask = (uint16_t)(len - 1), unclassified = 0, pairs = (uint16_t)dv->pairs;
 	memcpy(c, &types, 4);
 	memcpy(c + 4, &mask, 2);
 	memcpy(c + 6, &unclassified, 2);
-	memcpy(c + 8, dev.rss_table, 2 * len);
+	memcpy(c + 8, dv->rss_table, 2 * len);
 	c += 8 + 2 * len;
 	memcpy(c, &pairs, 2);
 	c[2] = TOEPLITZ_KEY_LEN;
-	memcpy(c + 3, dev.rss_key, TOEPLITZ_KEY_LEN);
+	memcpy(c + 3, dv->rss_key, TOEPLITZ_KEY_LEN);
 	c += 3 + TOEPLITZ_KEY_LEN;
 	if (ctrl_command(cq, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG, cmd,
 	                 (uint32_t)(c - cmd)) < 0)
 		return -EIO;
-	dev.rss = true;
-	dev.rss_types = types;
-	dev.rss_len = len;
+	dv->rss = true;
+	dv->rss_types = types;
+	dv->rss_len = len;
 	return 0;
 }
 
 /* The boot line's list of what the device does for us. */
-static const char *offloads(void)
+static const char *offloads(const struct vnet *dv)
 {
 	static char s[80];
-	ksnprintf(s, sizeof(s), "checksums: rx %s, tx %s; %s", dev.rx_csum ? "device" : "software",
-	          dev.tx_csum ? "device" : "software", dev.rss ? "RSS steering" : "host steering");
+	ksnprintf(s, sizeof(s), "checksums: rx %s, tx %s; %s", dv->rx_csum ? "device" : "software",
+	          dv->tx_csum ? "device" : "software", dv->rss ? "RSS steering" : "host steering");
 	return s;
 }
 
-void vnet_probe(void)
+/* Sets device dv up with at most `pairs` queue pairs, the first for core dv->first_core. */
+static int probe_device(struct vnet *dv, unsigned pairs)
 {
-	if (!find_device())
-		return;
-	const struct virtio_ops *ops = dev.vd.ops;
-	uint64_t have = ops->features(&dev.vd);
+	const struct virtio_ops *ops = dv->vd.ops;
+	uint64_t have = ops->features(&dv->vd);
 	uint64_t want = 1ull << VIRTIO_F_VERSION_1 | FEATURE(MAC) | FEATURE(STATUS) |
 	                FEATURE(CTRL_VQ) | FEATURE(MQ) | FEATURE(CSUM) | FEATURE(GUEST_CSUM) |
 	                FEATURE(RSS);
@@ -270,62 +315,95 @@ void vnet_probe(void)
 	/* transmit offload only together with receive offload: see the top of the file */
 	if (!(f & FEATURE(GUEST_CSUM)))
 		f &= ~FEATURE(CSUM);
-	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&dev.vd, f) < 0) {
-		log_error("virtio-net: device refused the features (offered %#lx)", have);
-		ops->fail(&dev.vd);
-		return;
+	if (pairs == 1) /* one pair: no steering to configure */
+		f &= ~(FEATURE(MQ) | FEATURE(RSS));
+	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&dv->vd, f) < 0) {
+		log_error("virtio-net %s: device refused the features (offered %#lx)", dv->vd.where,
+		          have);
+		ops->fail(&dv->vd);
+		return -EIO;
 	}
 	/* device configuration registers: volatile, read from the device each time */
-	volatile struct virtio_net_config *cfg = (volatile void *)dev.vd.device_cfg;
+	volatile struct virtio_net_config *cfg = (volatile void *)dv->vd.device_cfg;
 	for (int i = 0; i < 6; i++)
-		dev.mac[i] = (f & (1ull << VIRTIO_NET_F_MAC)) ? cfg->mac[i] : (uint8_t)(0x52 + i);
+		dv->mac[i] = (f & (1ull << VIRTIO_NET_F_MAC)) ? cfg->mac[i] : (uint8_t)(0x52 + i);
 	unsigned max_pairs = (f & (FEATURE(MQ) | FEATURE(RSS))) ? cfg->max_virtqueue_pairs : 1;
-	dev.rx_csum = f & FEATURE(GUEST_CSUM);
-	dev.tx_csum = f & FEATURE(CSUM);
-	/* An MMIO device has one interrupt line: one queue pair, on the boot core. */
-	dev.pairs = dev.vd.mmio ? 1 : MIN(MIN(max_pairs, ncores), MAX_CORES);
-	dev.pair = boot_alloc(sizeof(struct vnet_pair) * dev.pairs);
+	dv->rx_csum = f & FEATURE(GUEST_CSUM);
+	dv->tx_csum = f & FEATURE(CSUM);
+	/* An MMIO device has one interrupt line: one queue pair. */
+	dv->pairs = dv->vd.mmio ? 1 : MIN(max_pairs, pairs);
+	dv->pair = boot_alloc(sizeof(struct vnet_pair) * dv->pairs);
 	struct virtq *cq = NULL;
-	if (!dev.pair || setup_pairs() < 0)
+	if (!dv->pair || setup_pairs(dv) < 0)
 		goto fail;
 	if (f & FEATURE(CTRL_VQ)) {
 		cq = boot_alloc(sizeof(*cq));
-		if (!cq || setup_queue(cq, "virtio-net ctrl%u", 0, (uint16_t)(2 * max_pairs),
+		if (!cq || setup_queue(dv, cq, "virtio-net%u ctrl%u", 0, (uint16_t)(2 * max_pairs),
 		                       VIRTIO_NO_VECTOR) < 0)
 			goto fail;
 	}
-	if (dev.vd.common)
-		dev.vd.common->msix_config =
+	if (dv->vd.common)
+		dv->vd.common->msix_config =
 		        VIRTIO_NO_VECTOR; /* device register: no config interrupts */
-	if (dev.msix)
-		pci_msix_enable(dev.vd.pci);
-	ops->driver_ok(&dev.vd);
-	if (dev.pairs > 1) {
-		uint16_t n = (uint16_t)dev.pairs;
-		if (cq && (f & FEATURE(RSS)) && rss_setup(cq, cfg) < 0)
+	if (dv->msix)
+		pci_msix_enable(dv->vd.pci);
+	ops->driver_ok(&dv->vd);
+	if (dv->pairs > 1) {
+		uint16_t n = (uint16_t)dv->pairs;
+		if (cq && (f & FEATURE(RSS)) && rss_setup(dv, cq, cfg) < 0)
 			log_warn("virtio-net: the device refused our RSS configuration");
-		if (!dev.rss && (!cq || ctrl_command(cq, VIRTIO_NET_CTRL_MQ,
+		if (!dv->rss && (!cq || ctrl_command(cq, VIRTIO_NET_CTRL_MQ,
 		                                     VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n, 2) < 0)) {
-			log_warn("virtio-net: could not enable %u queue pairs; using 1", dev.pairs);
-			dev.pairs = 1;
+			log_warn("virtio-net: could not enable %u queue pairs; using 1", dv->pairs);
+			dv->pairs = 1;
 		}
 	}
-	dev_found = true;
+	for (unsigned i = 0; i < dv->pairs; i++)
+		core_pair[dv->first_core + i] = &dv->pair[i];
+	char cores[24];
+	if (dv->pairs > 1)
+		ksnprintf(cores, sizeof(cores), "cores %u..%u", dv->first_core,
+		          dv->first_core + dv->pairs - 1);
+	else
+		ksnprintf(cores, sizeof(cores), "core %u", dv->first_core);
 	log_info("virtio-net %s: mac %02x:%02x:%02x:%02x:%02x:%02x, %u queue pair%s (device has "
-	         "%u), %s; %s",
-	         dev.vd.where, dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4],
-	         dev.mac[5], dev.pairs, dev.pairs > 1 ? "s" : "", max_pairs,
-	         dev.msix      ? "MSI-X per core"
-	         : dev.vd.mmio ? "interrupt line to core 0"
+	         "%u) for %s, %s; %s",
+	         dv->vd.where, dv->mac[0], dv->mac[1], dv->mac[2], dv->mac[3], dv->mac[4],
+	         dv->mac[5], dv->pairs, dv->pairs > 1 ? "s" : "", max_pairs, cores,
+	         dv->msix      ? "MSI-X per core"
+	         : dv->vd.mmio ? "interrupt line"
 	                       : "polling",
-	         offloads());
-	if (dev.pairs < ncores)
-		log_info("virtio-net: cores %u..%u have no NIC queue (the device has %u pair%s)",
-		         dev.pairs, ncores - 1, max_pairs, max_pairs > 1 ? "s" : "");
-	return;
+	         offloads(dv));
+	return 0;
 fail:
-	log_error("virtio-net: set-up failed; no network");
-	ops->fail(&dev.vd);
+	log_error("virtio-net %s: set-up failed", dv->vd.where);
+	ops->fail(&dv->vd);
+	return -EIO;
+}
+
+void vnet_probe(void)
+{
+	find_devices();
+	if (ndevs == 0)
+		return;
+	/* One device: a queue pair per core. Several: one device per core. */
+	per_nic = ndevs > 1;
+	unsigned ok = 0;
+	for (unsigned i = 0; i < ndevs; i++) {
+		devs[i].first_core = per_nic ? i : 0;
+		if (probe_device(&devs[i], per_nic ? 1 : ncores) == 0)
+			ok++;
+	}
+	unsigned with = 0;
+	for (unsigned c = 0; c < ncores; c++)
+		with += core_pair[c] != NULL;
+	if (per_nic)
+		log_info("virtio-net: %u of %u devices set up, one per core", ok, ndevs);
+	if (ok && with < ncores)
+		log_info("virtio-net: %u of %u cores have no NIC queue (%s)", ncores - with, ncores,
+		         per_nic ? "more cores than devices" : "the device has fewer queue pairs");
+	if (!ok)
+		log_error("virtio-net: no device could be set up; no network");
 }
 
 /* ---- checksums ----------------------------------------------------------------------------- */
@@ -404,12 +482,13 @@ static void tx_csum_offload(struct virtio_net_hdr_v1 *h, uint8_t *f, uint32_t le
  * NEEDS_CSUM (ICMP) gets its checksum completed here, since lwIP's echo reply adjusts the
  * request's checksum rather than computing its own.
  */
-static bool rx_csum_vouched(const struct virtio_net_hdr_v1 *h, uint8_t *f, uint32_t len)
+static bool rx_csum_vouched(const struct vnet *dv, const struct virtio_net_hdr_v1 *h, uint8_t *f,
+                            uint32_t len)
 {
 	unsigned ihl, total;
 	uint8_t proto;
 	bool frag;
-	if (!dev.rx_csum ||
+	if (!dv->rx_csum ||
 	    !(h->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM)))
 		return false;
 	if (!ipv4_parse(f, len, &ihl, &total, &proto, &frag))
@@ -431,10 +510,10 @@ static bool rx_csum_vouched(const struct virtio_net_hdr_v1 *h, uint8_t *f, uint3
 /* ---- every core: its queue pair and interface ------------------------------------------------ */
 
 /* What lwIP checks and computes on our interface between frames (see the top of the file). */
-static u16_t csum_resting(void)
+static u16_t csum_resting(const struct vnet *dv)
 {
-	return CSUM_GEN_SW | NETIF_CHECKSUM_CHECK_IP | (dev.tx_csum ? 0 : CSUM_GEN_L4) |
-	       (dev.rx_csum ? 0 : CSUM_CHECK_L4);
+	return CSUM_GEN_SW | NETIF_CHECKSUM_CHECK_IP | (dv->tx_csum ? 0 : CSUM_GEN_L4) |
+	       (dv->rx_csum ? 0 : CSUM_CHECK_L4);
 }
 
 /*
@@ -457,10 +536,10 @@ static bool rx_starved(const struct virtq *q)
  * every core once it has filled its queue at boot, RSS being on before that. This
  * writes device registers only (their addresses are [I]); no other core's state is touched.
  */
-static void rx_wake_all(void)
+static void rx_wake_all(const struct vnet *dv)
 {
-	for (unsigned i = 0; i < dev.pairs; i++)
-		virtq_notify(&dev.pair[i].rx);
+	for (unsigned i = 0; i < dv->pairs; i++)
+		virtq_notify(&dv->pair[i].rx);
 }
 
 /*
@@ -475,7 +554,7 @@ static void rx_wake_all(void)
 static void rx_watchdog(struct timer *t)
 {
 	struct vnet_pair *p = container_of(t, struct vnet_pair, watchdog);
-	rx_wake_all();
+	rx_wake_all(p->dev);
 	if (p->rx_recent) {
 		p->rx_recent = false;
 		t->deadline = now_ns() + RX_WATCHDOG_NS;
@@ -532,7 +611,7 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 	uint8_t *buf = p->tx_free[--p->tx_nfree];
 	memset(buf, 0, HDR_LEN);
 	pbuf_copy_partial(pb, buf + HDR_LEN, pb->tot_len, 0);
-	if (dev.tx_csum)
+	if (p->dev->tx_csum)
 		tx_csum_offload((struct virtio_net_hdr_v1 *)buf, buf + HDR_LEN, pb->tot_len);
 	struct virtq_buf b = { buf, (uint32_t)(HDR_LEN + pb->tot_len), false };
 	if (virtq_add(&p->tx, &b, 1, buf) < 0) {
@@ -550,20 +629,21 @@ static err_t vnet_netif_init(struct netif *nif)
 	nif->name[0] = 'e';
 	nif->name[1] = 'n';
 	nif->hwaddr_len = 6;
-	memcpy(nif->hwaddr, dev.mac, 6);
+	const struct vnet_pair *p = nif->state;
+	memcpy(nif->hwaddr, p->dev->mac, 6);
 	nif->mtu = 1500;
 	nif->flags =
 	        NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
 	nif->output = etharp_output;
 	nif->linkoutput = vnet_linkoutput;
-	NETIF_SET_CHECKSUM_CTRL(nif, csum_resting());
+	NETIF_SET_CHECKSUM_CTRL(nif, csum_resting(p->dev));
 	return ERR_OK;
 }
 
 /* Gives a copy of a frame to other cores (ARP) or to core 0 (DHCP replies). */
 static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len, bool vouched)
 {
-	if (dst >= dev.pairs || dst == core_id())
+	if (dst >= ncores || !core_pair[dst] || dst == core_id())
 		return;
 	void *copy = kmalloc(len);
 	if (!copy)
@@ -582,15 +662,15 @@ static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len,
 		return;
 	}
 	pbuf_take(pb, frame, (u16_t)len);
-	bool check = dev.rx_csum && !vouched; /* without rx_csum lwIP always checks */
+	bool check = p->dev->rx_csum && !vouched; /* without rx_csum lwIP always checks */
 	if (check)
-		NETIF_SET_CHECKSUM_CTRL(&p->netif, csum_resting() | CSUM_CHECK_L4);
+		NETIF_SET_CHECKSUM_CTRL(&p->netif, csum_resting(p->dev) | CSUM_CHECK_L4);
 	if (p->netif.input(pb, &p->netif) != ERR_OK) {
 		pbuf_free(pb);
 		net_count_drop();
 	}
 	if (check)
-		NETIF_SET_CHECKSUM_CTRL(&p->netif, csum_resting());
+		NETIF_SET_CHECKSUM_CTRL(&p->netif, csum_resting(p->dev));
 }
 
 static void on_frame(const struct msg *m)
@@ -602,7 +682,8 @@ static void on_frame(const struct msg *m)
 }
 MSG_HANDLER(MSG_NET_FRAME, on_frame);
 
-/* Decides where a received frame goes: here, here and everywhere (ARP), or core 0 (DHCP). */
+/* Decides where a received frame goes: here, here and everywhere (ARP), or core 0 (DHCP).
+ * With one NIC per core every frame stays here: each core has its own link. */
 static void receive(struct vnet_pair *p, const struct virtio_net_hdr_v1 *h, uint8_t *f,
                     uint32_t len)
 {
@@ -610,10 +691,12 @@ static void receive(struct vnet_pair *p, const struct virtio_net_hdr_v1 *h, uint
 		net_count_drop();
 		return;
 	}
-	bool vouched = rx_csum_vouched(h, f, len);
+	bool vouched = rx_csum_vouched(p->dev, h, f, len);
 	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
-	if (type == ETHTYPE_ARP) {
-		for (unsigned c = 0; c < dev.pairs; c++)
+	if (per_nic) {
+		/* nothing to share */
+	} else if (type == ETHTYPE_ARP) {
+		for (unsigned c = 0; c < ncores; c++)
 			forward_frame(c, f, len, vouched);
 	} else if (type == ETHTYPE_IP && len >= 14 + 20 + 8 && f[14 + 9] == 17 && core_id() != 0) {
 		unsigned ihl = (f[14] & 15) * 4u;
@@ -650,9 +733,9 @@ static bool vnet_poll(void *arg)
 			 * take note of the new buffers at once */
 			bool starved = rx_starved(&p->rx);
 			bool asked = virtq_kick(&p->rx);
-			if (dev.rss) {
+			if (p->dev->rss) {
 				if (starved || asked || rx_starved(&p->rx))
-					rx_wake_all();
+					rx_wake_all(p->dev);
 				rx_watchdog_feed(p);
 			}
 		}
@@ -673,10 +756,10 @@ static bool vnet_poll(void *arg)
 
 static void on_irq(unsigned vector, void *arg)
 {
-	(void)vector;
-	(void)arg; /* ending the halt is enough: the scheduler loop polls the queue */
-	if (dev.vd.mmio)
-		virtio_mmio_ack(&dev.vd); /* lower the (level-triggered) line */
+	struct vnet_pair *p = arg;
+	(void)vector; /* ending the halt is enough: the scheduler loop polls the queue */
+	if (p->dev->vd.mmio)
+		virtio_mmio_ack(&p->dev->vd); /* lower the (level-triggered) line */
 }
 
 /* ---- steering ------------------------------------------------------------------------------ */
@@ -684,14 +767,15 @@ static void on_irq(unsigned vector, void *arg)
 int vnet_rx_queue(const struct netif *nif, bool udp, uint32_t peer, uint16_t peer_port,
                   uint32_t local, uint16_t local_port)
 {
-	if (!dev.rss || !mine || nif != &mine->netif)
+	if (!mine || nif != &mine->netif || !mine->dev->rss)
 		return -1;
-	if (!(dev.rss_types &
+	const struct vnet *dv = mine->dev;
+	if (!(dv->rss_types &
 	      (udp ? VIRTIO_NET_RSS_HASH_TYPE_UDPv4 : VIRTIO_NET_RSS_HASH_TYPE_TCPv4)))
 		return -1; /* hashed by addresses alone: no port steers the flow */
 	/* as the device hashes a packet it receives: the peer is its source */
-	uint32_t hash = toeplitz_ipv4_ports(dev.rss_key, peer, local, peer_port, local_port);
-	return dev.rss_table[hash & (dev.rss_len - 1)];
+	uint32_t hash = toeplitz_ipv4_ports(dv->rss_key, peer, local, peer_port, local_port);
+	return dv->first_core + dv->rss_table[hash & (dv->rss_len - 1)];
 }
 
 /* ---- addresses ----------------------------------------------------------------------------- */
@@ -706,7 +790,8 @@ static void on_addr(const struct msg *m)
 }
 MSG_HANDLER(MSG_NET_ADDR, on_addr);
 
-/* Core 0: when DHCP binds (or the address changes), every other core takes the same one. */
+/* When DHCP binds (or the address changes): one NIC, on core 0: every other core takes the same
+ * address; one NIC per core: the lease is this core's alone. */
 static void status_changed(struct netif *nif)
 {
 	if (ip4_addr_isany_val(*netif_ip4_addr(nif)))
@@ -715,26 +800,74 @@ static void status_changed(struct netif *nif)
 	ip4addr_ntoa_r(netif_ip4_addr(nif), ip, sizeof(ip));
 	ip4addr_ntoa_r(netif_ip4_gw(nif), gw, sizeof(gw));
 	log_info("net: address %s (dhcp), gateway %s", ip, gw);
+	if (per_nic)
+		return;
 	struct msg m = { .type = MSG_NET_ADDR,
 		         .w = { ip4_addr_get_u32(netif_ip4_addr(nif)),
 		                ip4_addr_get_u32(netif_ip4_netmask(nif)),
 		                ip4_addr_get_u32(netif_ip4_gw(nif)) } };
-	for (unsigned c = 1; c < dev.pairs; c++) {
+	for (unsigned c = 1; c < ncores; c++) {
+		if (!core_pair[c])
+			continue;
 		struct msg copy = m;
 		msg_send(c, &copy);
 	}
 }
 
-static bool parse_ip(const char *s, ip4_addr_t *out)
+/*
+ * Item i of a comma-separated list of addresses (ip=, gw=, mask=): with one NIC per core, NIC i
+ * takes the i-th; a list of one address is everyone's. False if the list is absent or has no
+ * item i.
+ */
+static bool list_item(const char *list, unsigned i, char *out, size_t len)
 {
-	return s && ip4addr_aton(s, out);
+	if (!list)
+		return false;
+	if (!strchr(list, ','))
+		i = 0;
+	for (const char *p = list;; p++) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (i-- == 0) {
+			if (n == 0 || n >= len)
+				return false;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return true;
+		}
+		if (!end)
+			return false;
+		p = end;
+	}
+}
+
+/* This core's static address from ip=, gw=, mask=, if any: logged when malformed. */
+static bool static_address(unsigned nic, ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
+{
+	const struct net_config *cfg = kernel_net_config();
+	char s[20];
+	if (!cfg->ip)
+		return false;
+	if (!list_item(cfg->ip, nic, s, sizeof(s))) {
+		log_error("net: ip=%s names no address for NIC %u; no address", cfg->ip, nic);
+		return false;
+	}
+	if (!ip4addr_aton(s, ip)) {
+		log_error("net: ip=%s: '%s' is not an IPv4 address; no address", cfg->ip, s);
+		return false;
+	}
+	if (!list_item(cfg->mask, nic, s, sizeof(s)) || !ip4addr_aton(s, mask))
+		IP4_ADDR(mask, 255, 255, 255, 0);
+	if (!list_item(cfg->gw, nic, s, sizeof(s)) || !ip4addr_aton(s, gw))
+		ip4_addr_set_zero(gw);
+	return true;
 }
 
 void vnet_attach_core(void)
 {
-	if (!dev_found || core_id() >= dev.pairs)
+	struct vnet_pair *p = core_pair[core_id()];
+	if (!p)
 		return;
-	struct vnet_pair *p = &dev.pair[core_id()];
 	p->tx_free = kmalloc(sizeof(void *) * p->tx.size);
 	if (!p->tx_free)
 		panic("virtio-net: no memory for queue pair %u", core_id());
@@ -746,29 +879,29 @@ void vnet_attach_core(void)
 	timer_init(&p->watchdog, rx_watchdog);
 	refill_rx(p);
 	ip4_addr_t ip = { 0 }, mask = { 0 }, gw = { 0 };
-	const struct net_config *cfg = kernel_net_config();
-	bool fixed = parse_ip(cfg->ip, &ip);
-	if (fixed) {
-		if (!parse_ip(cfg->mask, &mask))
-			IP4_ADDR(&mask, 255, 255, 255, 0);
-		parse_ip(cfg->gw, &gw);
-	}
+	unsigned nic = per_nic ? core_id() : 0;
+	bool fixed = static_address(nic, &ip, &mask, &gw);
 	if (!netif_add(&p->netif, &ip, &mask, &gw, p, vnet_netif_init, ethernet_input))
 		panic("virtio-net: netif_add failed on core %u", core_id());
 	netif_set_default(&p->netif);
 	netif_set_up(&p->netif);
 	mine = p;
 	net_set_queue(core_id());
-	if (dev.msix || dev.vd.mmio)
-		irq_register(VEC_NET, on_irq, NULL);
+	if (p->dev->msix || p->dev->vd.mmio)
+		irq_register(VEC_NET, on_irq, p);
 	net_register_poll(vnet_poll, p);
 	/* RSS was switched on (boot core, vnet_probe) before this core gave its queue buffers: a
 	 * frame steered here meanwhile holds up its source queue (rx_wake_all), until now */
-	if (dev.rss)
-		rx_wake_all();
-	if (core_id() == 0) {
+	if (p->dev->rss)
+		rx_wake_all(p->dev);
+	/* One NIC: core 0 speaks for all (DHCP, then the lease by message). One NIC per core:
+	 * each core for its own link. */
+	if (core_id() == 0 || per_nic) {
 		if (fixed) {
-			log_info("net: address %s (ip= on the command line)", cfg->ip);
+			char a[16];
+			ip4addr_ntoa_r(&ip, a, sizeof(a));
+			log_info("net: address %s (ip= on the command line)%s", a,
+			         per_nic ? " on this core's NIC" : "");
 		} else {
 			netif_set_status_callback(&p->netif, status_changed);
 			dhcp_start(&p->netif);

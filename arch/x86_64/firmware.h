@@ -114,7 +114,7 @@ int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boo
  * What acpi_parse() copies out of the tables. Fields of a table that is absent, or beyond the
  * length of a short table, read as 0 / false.
  */
-#define ACPI_MAX_MMIO 8
+#define ACPI_MAX_MMIO 32
 
 struct acpi_info {
 	/* MADT (required) */

@@ -317,10 +317,10 @@ TEST(lists)
 	}
 	CHECK_EQ(parse(text), 0);
 	CHECK_EQ(devices.n, CMDLINE_LIST_MAX);
-	CHECK_STR(devices.items[CMDLINE_LIST_MAX - 1], "d15");
+	CHECK_STR(devices.items[CMDLINE_LIST_MAX - 1], "d31");
 
 	strcat(text, "virtio_mmio.device=one_too_many");
-	CHECK_ERROR(text, "option 'virtio_mmio.device' given more than 16 times");
+	CHECK_ERROR(text, "option 'virtio_mmio.device' given more than 32 times");
 	CHECK_EQ(devices.n, CMDLINE_LIST_MAX);
 }
 
