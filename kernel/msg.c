@@ -17,6 +17,7 @@
  */
 #include <isle/errno.h>
 #include "arch/x86_64/arch.h"
+#include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/coreset.h"
 #include "kernel/mem.h"
@@ -89,6 +90,8 @@ void msg_init(void)
 		for (unsigned dst = 0; dst < n; dst++)
 			if (src != dst) /* no ring from a core to itself */
 				ring_init(ring_of(src, dst), slots);
+	log_info("msg: %u rings of %u slots, %zu KiB in all", n * (n - 1), slots,
+	         ((size_t)n * n * ring_stride) >> 10);
 	for (const struct msg_handler *h = __msg_handlers_start; h < __msg_handlers_end; h++) {
 		kassert(h->type > MSG_NONE && h->type < MSG_TYPE_MAX && !handlers[h->type]);
 		handlers[h->type] = h->fn;

@@ -15,9 +15,9 @@
  * core that owns them, and a slot keeps its pages for life (sched.c): a mapping that other cores
  * may have cached never changes, so no core ever has to invalidate another core's TLB.
  *
- * Bootstrap. boot.S maps only the low 4 GiB, so the boot core builds the shared tables in the
- * shared region (which the planner puts below 4 GiB), switches to them (paging_enter_shared)
- * and only then builds each core's own tables in that core's memory, wherever it is.
+ * Bootstrap. boot.S maps only the low 4 GiB, so the boot core builds all tables, shared and
+ * per core, in the shared region, which the planner puts below 4 GiB; a core's own memory,
+ * wherever it is, is first touched through that core's own tables.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -44,7 +44,6 @@
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __image_end[];
 extern char __percore_load[], __percore_start[], __percore_data_end[], __percore_end[];
-extern uint64_t boot_pml4[512];
 
 static uint64_t *ident_pdpt[IDENT_PML4S]; /* [I] identity PDPTs, one per 512 GiB */
 static unsigned ident_pml4s;              /* [I] how many of them exist */
@@ -158,16 +157,6 @@ void paging_build_shared(uint64_t ram_end, pt_alloc_fn alloc, void *ctx)
 		table(kernel_pd[di])[(pa >> 12) & 511] = pa | flags;
 	}
 	stacks_pdpt = alloc(ctx);
-}
-
-void paging_enter_shared(pt_alloc_fn alloc, void *ctx)
-{
-	uint64_t *pml4 = alloc(ctx);
-	for (unsigned i = 0; i < ident_pml4s; i++)
-		pml4[i] = (uintptr_t)ident_pdpt[i] | TABLE;
-	/* boot.S's mapping of the kernel image, through its kernel-half alias of boot_pml4. */
-	pml4[511] = boot_pml4[511];
-	write_cr3((uintptr_t)pml4);
 }
 
 int paging_map_mmio(uint64_t phys, uint64_t len)

@@ -18,11 +18,10 @@ size_t paging_shared_bytes(uint64_t ram_end);
  * stack directory. Their pages come from alloc, which MUST return memory below 4 GiB (it is
  * written through boot.S's bootstrap map). */
 void paging_build_shared(uint64_t ram_end, pt_alloc_fn alloc, void *ctx);
-/* Switches the calling core to a top-level table holding just the shared identity map and the
- * kernel: from then on all RAM is reachable. Boot core, once, after paging_build_shared. */
-void paging_enter_shared(pt_alloc_fn alloc, void *ctx);
-/* Builds core `core`'s tables with pages from alloc; its window occupies `window` (physical,
- * window_bytes long). Returns the physical address of its top-level table. */
+
+/* Builds core `core`'s tables with pages from alloc (below 4 GiB, like paging_build_shared's);
+ * its window occupies `window` (physical, window_bytes long). Returns the physical address of
+ * its top-level table. */
 uint64_t paging_build_core(unsigned core, uintptr_t window, pt_alloc_fn alloc, void *ctx);
 size_t paging_window_bytes(void);
 /* Adds [phys, phys+len) to the identity map, uncached (device memory above 4 GiB). Boot core,

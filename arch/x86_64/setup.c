@@ -6,10 +6,10 @@
  * core switches to its own tables, fills its core window and enters the portable kernel.
  * Nothing here may touch a PERCORE variable before paging_window_init() on this core.
  *
- * Memory split: the largest RAM range above the image (minus modules) is carved into a shared
- * region at its start (page tables, message rings, boot data: boot_alloc) and one private
- * region per core. Each core's region begins with its page tables, boot stack, interrupt
- * stacks and window pages; the rest goes to its page allocator.
+ * Memory split (kernel/memplan.c): a shared region below 4 GiB (page tables, every core's boot
+ * stacks, message rings, boot data: boot_alloc), then all the other RAM shared out to the
+ * cores in up to 8 spans each. A core's memory begins with its window pages; the rest goes to
+ * its page allocator.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -117,31 +117,6 @@ static void *shared_page(void *ctx)
 	return p;
 }
 
-struct region_cursor {
-	uintptr_t cur, end;
-};
-
-static void *region_page(void *ctx)
-{
-	struct region_cursor *rc = ctx;
-	if (rc->end - rc->cur < 4096)
-		early_fail("memory", "core region too small for page tables");
-	void *p = (void *)rc->cur;
-	rc->cur += 4096;
-	memset(p, 0, 4096);
-	return p;
-}
-
-static uintptr_t region_take(struct region_cursor *rc, size_t bytes)
-{
-	bytes = ALIGN_UP(bytes, 4096);
-	if (rc->end - rc->cur < bytes)
-		early_fail("memory", "core region too small");
-	uintptr_t p = rc->cur;
-	rc->cur += bytes;
-	return p;
-}
-
 /*
  * The RAM isle may use: the firmware's RAM ranges above the image (everything below it is
  * left alone: real-mode memory, the trampoline page, the image itself), minus the modules.
@@ -181,14 +156,36 @@ static uint16_t *owner_table;                                  /* [I] see mempla
 static struct memplan plan = { .core = core_mem };             /* [I] who got which RAM */
 static size_t shared_size;                                     /* [I] bytes */
 
-/* Bytes a core needs in one piece: its window and the tables mapping it, boot and interrupt
- * stacks, its allocator's header, and 2 MiB to allocate from. */
+/* Bytes a core needs in one piece of its own memory: its window, its allocator's header, and
+ * 2 MiB to allocate from. */
 static uint64_t core_min_bytes(void)
 {
-	size_t window = paging_window_bytes();
-	size_t tables = (window / (2u << 20) + 4) * 4096;
-	return ALIGN_UP(window + tables + BOOT_STACK_SIZE + 3 * IST_STACK_SIZE + 8192, 4096) +
-	       (2u << 20);
+	return ALIGN_UP(paging_window_bytes() + 8192, 4096) + (2u << 20);
+}
+
+/*
+ * Bytes of the shared region one core's boot structures take: its page tables (top level, its
+ * PDPT, the window's directory and tables, its stack directory), its boot stack and interrupt
+ * stacks. They are in the shared region, not in the core's own memory, so that the boot core
+ * writes one contiguous area: a hypervisor backing guest memory with huge pages pays a fault
+ * for the first touch of every 2 MiB, and the boot core would otherwise take one per core, one
+ * after the other (about 1.5-3 ms each with QEMU's transparent huge pages: 0.2-0.4 s at 64
+ * cores). Each core then takes the faults for its own memory itself, all cores at once.
+ */
+static size_t core_boot_bytes(void)
+{
+	size_t tables = (4 + paging_window_bytes() / (2u << 20) + 1) * 4096;
+	return tables + BOOT_STACK_SIZE + 3 * IST_STACK_SIZE;
+}
+
+/* Page-aligned memory of the shared region, not zeroed (stacks). */
+static uintptr_t shared_stack(size_t bytes)
+{
+	shared_cur = ALIGN_UP(shared_cur, 4096);
+	void *p = boot_alloc_raw(bytes);
+	if (!p)
+		early_fail("memory", "shared region too small for the boot stacks");
+	return (uintptr_t)p + bytes;
 }
 
 static void split_memory(void)
@@ -199,8 +196,9 @@ static void split_memory(void)
 	uint64_t ram_end = ram[nram - 1].base + ram[nram - 1].len;
 	/* The shared region: page tables, the owner table, rings and boot data. */
 	size_t owner_bytes = ALIGN_UP((size_t)(ram_end >> MEMPLAN_GRANULE_SHIFT) * 2 + 2, 4096);
-	size_t shared = ALIGN_UP(
-	        paging_shared_bytes(ram_end) + owner_bytes + kernel_shared_bytes(ncores), 4096);
+	size_t shared = ALIGN_UP(paging_shared_bytes(ram_end) + owner_bytes +
+	                                 kernel_shared_bytes(ncores) + ncores * core_boot_bytes(),
+	                         4096);
 	struct memplan_req req = { .ram = ram,
 		                   .nram = nram,
 		                   .ncores = ncores,
@@ -220,10 +218,10 @@ static void split_memory(void)
 	shared_end = plan.shared_base + shared;
 	shared_size = shared;
 
-	/* Shared tables in the shared region (below 4 GiB), then switch to them: from here on
-	 * all RAM is mapped, and each core's own tables go into its own memory. */
+	/* Every table and stack goes into the shared region, which the planner put below 4 GiB,
+	 * where boot.S's bootstrap tables reach: the boot core touches no other memory before it
+	 * runs on its own tables, which map all RAM. */
 	paging_build_shared(plan.ram_end, shared_page, NULL);
-	paging_enter_shared(shared_page, NULL);
 	owner_table = boot_alloc(owner_bytes);
 	memplan_owner_fill(&plan, ncores, owner_table);
 	mem_owner = owner_table;
@@ -232,18 +230,17 @@ static void split_memory(void)
 	size_t window = paging_window_bytes();
 	for (unsigned c = 0; c < ncores; c++) {
 		struct phys_range *home = &core_mem[c].span[0];
-		struct region_cursor rc = { home->base, home->base + home->len };
 		struct core_desc *cd = &core_desc[c];
-		uintptr_t win = region_take(&rc, window);
-		cd->cr3 = paging_build_core(c, win, region_page, &rc);
-		cd->stack_top = region_take(&rc, BOOT_STACK_SIZE) + BOOT_STACK_SIZE;
-		cd->ist_df = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
-		cd->ist_nmi = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
-		cd->ist_pf = region_take(&rc, IST_STACK_SIZE) + IST_STACK_SIZE;
-		/* What is left of span[0] goes to the core's allocator. */
-		core_mem[c].bytes -= rc.cur - home->base;
-		home->len = rc.end - rc.cur;
-		home->base = rc.cur;
+		/* The window opens the core's own memory; the rest goes to its allocator. */
+		cd->cr3 = paging_build_core(c, (uintptr_t)home->base, shared_page, NULL);
+		cd->stack_top = shared_stack(BOOT_STACK_SIZE);
+		cd->ist_df = shared_stack(IST_STACK_SIZE);
+		cd->ist_nmi = shared_stack(IST_STACK_SIZE);
+		cd->ist_pf = shared_stack(IST_STACK_SIZE);
+		uint64_t taken = ALIGN_UP(window, 4096);
+		home->base += taken;
+		home->len -= taken;
+		core_mem[c].bytes -= taken;
 	}
 }
 

@@ -3,8 +3,9 @@
  *
  * Cores are started one at a time: the boot core fills the trampoline's parameter block,
  * sends INIT-SIPI-SIPI and waits until the new core reports that it has read the block (it
- * is then running kernel code on its own stack and tables). Started this way, cores need no
- * lock and no shared counter to pick their parameters.
+ * is then running kernel code on its own stack and tables, and sets itself up while the next
+ * core starts). Started this way, cores need no lock and no shared counter to pick their
+ * parameters.
  */
 #include <string.h>
 #include "arch/x86_64/apic.h"
@@ -32,10 +33,13 @@ static uint32_t ap_started;
 
 static __noreturn void ap_entry(unsigned core)
 {
+	/* The trampoline has read the whole parameter block into registers: let the boot core
+	 * start the next core now, so that cores set themselves up (and take the first faults on
+	 * their own memory) all at once, not one after the other. Release: our reads of the block
+	 * happen before the boot core reuses it. */
+	__atomic_store_n(&ap_started, 1, __ATOMIC_RELEASE);
 	idt_load_early();
 	setup_core_self(core);
-	/* Release: our reads of the parameter block happen before the boot core reuses it. */
-	__atomic_store_n(&ap_started, 1, __ATOMIC_RELEASE);
 	kernel_core_start(core);
 }
 
