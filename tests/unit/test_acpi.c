@@ -417,6 +417,66 @@ TEST(sleep_ctl_io)
 	CHECK_EQ(ai.sleep_ctl_space, ACPI_SPACE_IO);
 }
 
+/*
+ * Cloud Hypervisor's tables (vmm/src/acpi.rs): a revision 6 FADT, hardware-reduced with
+ * RESET_REG_SUP, the sleep control and status registers and the reset register in I/O space
+ * (port 0x3c0 in older releases, 0x600 in newer ones), reset value 1, the PM timer at 0xb008;
+ * a DSDT without \_S5_ (power-off then writes SLP_TYP 5); MCFG; x2APIC-less MADT.
+ */
+static uint64_t build_cloud_hypervisor(uint16_t port)
+{
+	static const uint8_t no_s5[] = { 0x10, 0x05, '_', 'S', 'B', '_' }; /* Scope(\_SB) */
+	uint64_t xt[] = { FADT_AT, MADT_AT, MCFG_AT };
+
+	mem_new(MEM_SIZE);
+	rsdp(RSDP_AT, 2, 0, XSDT_AT);
+	root(XSDT_AT, "XSDT", 8, xt, 3);
+	sdt(FADT_AT, "FACP", 276, 6);
+	w32(FADT_AT + 76, 0xb008);
+	gas(FADT_AT + 116, 1, 8, port);
+	w8(FADT_AT + 128, 1);
+	w32(FADT_AT + 112, (1u << 20) | (1u << 10) | (1u << 8));
+	w64(FADT_AT + 140, DSDT_AT);
+	gas(FADT_AT + 208, 1, 32, 0xb008);
+	gas(FADT_AT + 244, 1, 8, port);
+	gas(FADT_AT + 256, 1, 8, port);
+	sdt_sum(FADT_AT);
+	madt_begin(MADT_AT, 0xfee00000, 0);
+	for (uint8_t i = 0; i < 8; i++)
+		madt_lapic(i, i, 1);
+	madt_ioapic(8, 0xfec00000, 0);
+	madt_end();
+	sdt(MCFG_AT, "MCFG", 60, 1);
+	w64(MCFG_AT + 44, 0xe8000000);
+	w8(MCFG_AT + 55, 0);
+	w8(MCFG_AT + 55, 0x0f);
+	sdt_sum(MCFG_AT);
+	dsdt(DSDT_AT, no_s5, sizeof(no_s5));
+	return RSDP_AT;
+}
+
+TEST(cloud_hypervisor)
+{
+	const uint16_t ports[] = { 0x3c0, 0x600 };
+	for (unsigned i = 0; i < 2; i++) {
+		struct acpi_info ai;
+		REQUIRE(parse(build_cloud_hypervisor(ports[i]), &ai) == 0);
+		CHECK_STR(err, "");
+		CHECK_EQ(ai.ncpus, 8);
+		CHECK(ai.has_fadt);
+		CHECK(ai.hw_reduced);
+		CHECK_EQ(ai.pm1a_cnt, 0);
+		CHECK_EQ(ai.sleep_ctl, ports[i]);
+		CHECK_EQ(ai.sleep_ctl_space, ACPI_SPACE_IO);
+		CHECK(!ai.have_s5); /* power_exit writes SLP_TYP 5 then */
+		CHECK(ai.have_reset);
+		CHECK_EQ(ai.reset_port, ports[i]);
+		CHECK_EQ(ai.reset_value, 1);
+		CHECK(ai.has_mcfg);
+		CHECK_EQ(ai.mcfg_base, 0xe8000000);
+	}
+}
+
 /* LAPIC and x2APIC entries for the same CPU, disabled and hot-pluggable ones, an override. */
 TEST(madt_mixed)
 {
@@ -1143,6 +1203,7 @@ int main(void)
 	RUN(q35);
 	RUN(microvm);
 	RUN(sleep_ctl_io);
+	RUN(cloud_hypervisor);
 	RUN(madt_mixed);
 	RUN(many_cpus);
 	RUN(bad_table_checksum);
