@@ -10,16 +10,24 @@
  * The only stores another core ever sees from us are to rings where we are the producer
  * (tail, slots) or consumer (head), and to our own idle flag.
  *
- * Doorbell protocol (no lost wake-ups). The sender pushes, then fences, then reads the
- * destination's idle flag and sends an IPI if it is set. The destination, with interrupts off,
- * sets its idle flag, fences, then checks every ring once more before it halts. Either the
- * sender sees idle = 1 (and the IPI ends the halt), or the destination sees the message.
+ * Which rings to look at (kernel/inbox.h). Every core has an inbox in the shared region with one
+ * bit per sender: a sender marks its bit after a push, and the receiver looks only at the rings
+ * its inbox names (plus those its poll budget left messages in), so a pass costs the same
+ * whatever the number of cores.
+ *
+ * Doorbell protocol (no lost wake-ups). The sender pushes, then fences, then marks its bit in
+ * the destination's inbox, then reads the destination's idle flag and sends an IPI if it is set.
+ * The destination, with interrupts off, sets its idle flag, fences, then looks at its inbox once
+ * more before it halts. Either the sender sees idle = 1 (and the IPI ends the halt), or the
+ * destination sees the bit.
  */
+#include <string.h>
 #include <isle/errno.h>
 #include "arch/x86_64/arch.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/coreset.h"
+#include "kernel/inbox.h"
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
@@ -46,14 +54,16 @@ struct overflow_queue {
 static char *rings;                   /* [I] the ring array; each ring's lines are [a] (ring.c) */
 static size_t ring_stride;            /* [I] bytes per ring */
 static struct core_flag *flags;       /* [I] pointer to ncores flags */
+static struct inbox *inboxes;         /* [I] pointer to ncores inboxes; their bits are [a] */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
 PERCORE static struct overflow_queue overflow[MAX_CORES]; /* [o] by destination */
 PERCORE static struct coreset overflow_pending;           /* [o] c: overflow[c] non-empty */
 PERCORE static struct msg_stats stats;                    /* [o] */
-PERCORE static uint32_t barrier_arrived[2];               /* [o] by generation parity */
-PERCORE static uint32_t barrier_gen;                      /* [o] barriers entered so far */
-PERCORE static struct thread *barrier_waiter;             /* [o] thread waiting in core_barrier */
+PERCORE static struct coreset carry;          /* [o] rings the poll budget left messages in */
+PERCORE static uint32_t barrier_arrived[2];   /* [o] by generation parity */
+PERCORE static uint32_t barrier_gen;          /* [o] barriers entered so far */
+PERCORE static struct thread *barrier_waiter; /* [o] thread waiting in core_barrier */
 
 extern const struct msg_handler __msg_handlers_start[], __msg_handlers_end[];
 
@@ -74,7 +84,7 @@ static unsigned msg_slots(unsigned n)
 size_t msg_shared_bytes(unsigned n)
 {
 	return (size_t)n * n * ring_bytes(msg_slots(n)) + (size_t)n * sizeof(struct core_flag) +
-	       2 * CACHELINE;
+	       (size_t)n * sizeof(struct inbox) + 3 * CACHELINE;
 }
 
 void msg_init(void)
@@ -84,7 +94,8 @@ void msg_init(void)
 	/* Not zeroed: ring_init writes all a ring needs (its slots need no initial value). */
 	rings = boot_alloc_raw((size_t)n * n * ring_stride);
 	flags = boot_alloc(sizeof(*flags) * n);
-	if (!rings || !flags)
+	inboxes = boot_alloc(sizeof(*inboxes) * n);
+	if (!rings || !flags || !inboxes)
 		boot_fail("no shared memory for %u x %u message rings", n, n);
 	for (unsigned src = 0; src < n; src++)
 		for (unsigned dst = 0; dst < n; dst++)
@@ -101,10 +112,12 @@ void msg_init(void)
 
 static void doorbell(unsigned dst)
 {
-	/* Full fence: our push (tail store) must be globally visible before we read the idle
-	 * flag, or we could miss a core that went idle after checking the ring. Pairs with the
-	 * fence in msg_set_idle. */
+	/* Full fence: our push (tail store) must be globally visible before we look at our bit
+	 * in dst's inbox (inbox.h) and at its idle flag, or we could miss a core that took the bit
+	 * or went idle after looking at its inbox. Pairs with the fence in inbox_take and the one
+	 * in msg_set_idle. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	inbox_mark(&inboxes[dst], core_id());
 	if (__atomic_load_n(&flags[dst].idle, __ATOMIC_RELAXED)) {
 		stats.doorbells++;
 		arch_doorbell(dst);
@@ -196,12 +209,18 @@ bool msg_poll(void)
 	unsigned self = core_id();
 	if (!coreset_empty(&overflow_pending))
 		overflow_flush();
-	for (unsigned src = 0; src < ncores; src++) {
-		if (src == self)
-			continue;
+	struct coreset set = carry;
+	memset(&carry, 0, sizeof(carry));
+	inbox_take(&inboxes[self], &set);
+	for (int s; (s = coreset_first(&set)) >= 0;) {
+		unsigned src = (unsigned)s;
+		coreset_del(&set, src);
+		if (src >= ncores || src == self)
+			continue; /* no such ring: a stray bit costs nothing more */
 		struct ring *r = ring_of(src, self);
 		struct msg m;
-		for (unsigned i = 0; i < POLL_BUDGET && ring_pop(r, &m); i++) {
+		unsigned i;
+		for (i = 0; i < POLL_BUDGET && ring_pop(r, &m); i++) {
 			any = true;
 			stats.received++;
 			msg_fn fn = m.type < MSG_TYPE_MAX ? handlers[m.type] : NULL;
@@ -209,18 +228,16 @@ bool msg_poll(void)
 				panic("message of unknown type %u from core %u", m.type, m.src);
 			fn(&m);
 		}
+		if (i == POLL_BUDGET && !ring_empty(r))
+			coreset_add(&carry, src); /* more there: next pass, without a new mark */
 	}
 	return any;
 }
 
 bool msg_pending(void)
 {
-	if (!coreset_empty(&overflow_pending) || mem_remote_pending())
-		return true;
-	for (unsigned src = 0; src < ncores; src++)
-		if (src != core_id() && !ring_empty(ring_of(src, core_id())))
-			return true;
-	return false;
+	return !coreset_empty(&overflow_pending) || mem_remote_pending() ||
+	       !coreset_empty(&carry) || inbox_any(&inboxes[core_id()]);
 }
 
 void msg_set_idle(bool idle)
