@@ -82,8 +82,6 @@ static unsigned ndisks;                       /* [I] */
 
 PERCORE static struct vblk_stats stats[VBLK_MAX_DISKS]; /* requests this core's threads made */
 
-enum { MSG_BLK_SUBMIT = 22, MSG_BLK_DONE };
-
 /* ---- boot: probe and set up ---------------------------------------------------------------- */
 
 static int setup_queue(struct vblk_dev *d, unsigned i)

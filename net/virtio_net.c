@@ -33,9 +33,9 @@
  * to its own core. Without RSS the host's own steering decides (a multiqueue tap follows the
  * queue the guest last transmitted a flow on, and forgets after a few idle seconds).
  *
- * Packets every core needs go to them by message: ARP (so every core's ARP cache learns the
- * neighbours whichever queue the reply came in on) and DHCP replies (DHCP runs on core 0; the
- * lease is then sent to every core).
+ * Packets other cores need go to them by message; which ones is net/route.c's decision (ARP
+ * replies to every core, DHCP replies to core 0), and each core's address is net/addr.c's.
+ * This file only moves frames.
  *
  * One NIC per core. Where the hypervisor has no multiqueue (Firecracker, microvm: one
  * interrupt line per virtio-mmio device), the same shape comes from several devices: with N
@@ -63,13 +63,15 @@
 #include "kernel/panic.h"
 #include "kernel/printf.h"
 #include "kernel/sched.h"
-#include "lwip/dhcp.h"
 #include "lwip/etharp.h"
+#include "lwip/prot/ip.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
+#include "net/addr.h"
 #include "net/netstats.h"
+#include "net/route.h"
 #include "net/stack.h"
 #include "net/virtio_net.h"
 #include "arch/x86_64/firmware.h"
@@ -95,8 +97,6 @@
 #define CSUM_GEN_L4 (NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_UDP)
 #define CSUM_CHECK_L4 \
 	(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_ICMP)
-
-enum { MSG_NET_FRAME = 20, MSG_NET_ADDR };
 
 struct vnet;
 
@@ -682,8 +682,8 @@ static void on_frame(const struct msg *m)
 }
 MSG_HANDLER(MSG_NET_FRAME, on_frame);
 
-/* Decides where a received frame goes: here, here and everywhere (ARP), or core 0 (DHCP).
- * With one NIC per core every frame stays here: each core has its own link. */
+/* Hands a received frame to lwIP, and to the other cores that need it (net/route.c): with one
+ * NIC per core every frame stays here, each core having its own link. */
 static void receive(struct vnet_pair *p, const struct virtio_net_hdr_v1 *h, uint8_t *f,
                     uint32_t len)
 {
@@ -692,18 +692,16 @@ static void receive(struct vnet_pair *p, const struct virtio_net_hdr_v1 *h, uint
 		return;
 	}
 	bool vouched = rx_csum_vouched(p->dev, h, f, len);
-	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
-	if (per_nic) {
-		/* nothing to share */
-	} else if (type == ETHTYPE_ARP) {
+	switch (per_nic ? ROUTE_HERE : net_route_frame(f, len, core_id(), net_addr_dhcp())) {
+	case ROUTE_HERE:
+		break;
+	case ROUTE_HERE_AND_ALL: /* a rare event: an ARP reply or announcement */
 		for (unsigned c = 0; c < ncores; c++)
 			forward_frame(c, f, len, vouched);
-	} else if (type == ETHTYPE_IP && len >= 14 + 20 + 8 && f[14 + 9] == 17 && core_id() != 0) {
-		unsigned ihl = (f[14] & 15) * 4u;
-		if (len >= 14 + ihl + 4 && f[14 + ihl + 2] == 0 && f[14 + ihl + 3] == 68) {
-			forward_frame(0, f, len, vouched); /* DHCP reply: core 0 runs DHCP */
-			return;
-		}
+		break;
+	case ROUTE_CORE0:
+		forward_frame(0, f, len, vouched);
+		return;
 	}
 	net_count_rx(len);
 	input_frame(p, f, len, vouched);
@@ -778,91 +776,6 @@ int vnet_rx_queue(const struct netif *nif, bool udp, uint32_t peer, uint16_t pee
 	return dv->first_core + dv->rss_table[hash & (dv->rss_len - 1)];
 }
 
-/* ---- addresses ----------------------------------------------------------------------------- */
-
-static void on_addr(const struct msg *m)
-{
-	if (!mine)
-		return;
-	ip4_addr_t ip = { (u32_t)m->w[0] }, mask = { (u32_t)m->w[1] }, gw = { (u32_t)m->w[2] };
-	netif_set_addr(&mine->netif, &ip, &mask, &gw);
-	log_info("net: %s", ip4addr_ntoa(&ip));
-}
-MSG_HANDLER(MSG_NET_ADDR, on_addr);
-
-/* When DHCP binds (or the address changes): one NIC, on core 0: every other core takes the same
- * address; one NIC per core: the lease is this core's alone. */
-static void status_changed(struct netif *nif)
-{
-	if (ip4_addr_isany_val(*netif_ip4_addr(nif)))
-		return;
-	char ip[16], gw[16];
-	ip4addr_ntoa_r(netif_ip4_addr(nif), ip, sizeof(ip));
-	ip4addr_ntoa_r(netif_ip4_gw(nif), gw, sizeof(gw));
-	log_info("net: address %s (dhcp), gateway %s", ip, gw);
-	if (per_nic)
-		return;
-	struct msg m = { .type = MSG_NET_ADDR,
-		         .w = { ip4_addr_get_u32(netif_ip4_addr(nif)),
-		                ip4_addr_get_u32(netif_ip4_netmask(nif)),
-		                ip4_addr_get_u32(netif_ip4_gw(nif)) } };
-	for (unsigned c = 1; c < ncores; c++) {
-		if (!core_pair[c])
-			continue;
-		struct msg copy = m;
-		msg_send(c, &copy);
-	}
-}
-
-/*
- * Item i of a comma-separated list of addresses (ip=, gw=, mask=): with one NIC per core, NIC i
- * takes the i-th; a list of one address is everyone's. False if the list is absent or has no
- * item i.
- */
-static bool list_item(const char *list, unsigned i, char *out, size_t len)
-{
-	if (!list)
-		return false;
-	if (!strchr(list, ','))
-		i = 0;
-	for (const char *p = list;; p++) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (i-- == 0) {
-			if (n == 0 || n >= len)
-				return false;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return true;
-		}
-		if (!end)
-			return false;
-		p = end;
-	}
-}
-
-/* This core's static address from ip=, gw=, mask=, if any: logged when malformed. */
-static bool static_address(unsigned nic, ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
-{
-	const struct net_config *cfg = kernel_net_config();
-	char s[20];
-	if (!cfg->ip)
-		return false;
-	if (!list_item(cfg->ip, nic, s, sizeof(s))) {
-		log_error("net: ip=%s names no address for NIC %u; no address", cfg->ip, nic);
-		return false;
-	}
-	if (!ip4addr_aton(s, ip)) {
-		log_error("net: ip=%s: '%s' is not an IPv4 address; no address", cfg->ip, s);
-		return false;
-	}
-	if (!list_item(cfg->mask, nic, s, sizeof(s)) || !ip4addr_aton(s, mask))
-		IP4_ADDR(mask, 255, 255, 255, 0);
-	if (!list_item(cfg->gw, nic, s, sizeof(s)) || !ip4addr_aton(s, gw))
-		ip4_addr_set_zero(gw);
-	return true;
-}
-
 void vnet_attach_core(void)
 {
 	struct vnet_pair *p = core_pair[core_id()];
@@ -878,10 +791,8 @@ void vnet_attach_core(void)
 	}
 	timer_init(&p->watchdog, rx_watchdog);
 	refill_rx(p);
-	ip4_addr_t ip = { 0 }, mask = { 0 }, gw = { 0 };
-	unsigned nic = per_nic ? core_id() : 0;
-	bool fixed = static_address(nic, &ip, &mask, &gw);
-	if (!netif_add(&p->netif, &ip, &mask, &gw, p, vnet_netif_init, ethernet_input))
+	ip4_addr_t any = { 0 };
+	if (!netif_add(&p->netif, &any, &any, &any, p, vnet_netif_init, ethernet_input))
 		panic("virtio-net: netif_add failed on core %u", core_id());
 	netif_set_default(&p->netif);
 	netif_set_up(&p->netif);
@@ -894,17 +805,5 @@ void vnet_attach_core(void)
 	 * frame steered here meanwhile holds up its source queue (rx_wake_all), until now */
 	if (p->dev->rss)
 		rx_wake_all(p->dev);
-	/* One NIC: core 0 speaks for all (DHCP, then the lease by message). One NIC per core:
-	 * each core for its own link. */
-	if (core_id() == 0 || per_nic) {
-		if (fixed) {
-			char a[16];
-			ip4addr_ntoa_r(&ip, a, sizeof(a));
-			log_info("net: address %s (ip= on the command line)%s", a,
-			         per_nic ? " on this core's NIC" : "");
-		} else {
-			netif_set_status_callback(&p->netif, status_changed);
-			dhcp_start(&p->netif);
-		}
-	}
+	net_addr_start(&p->netif, per_nic ? core_id() : 0, !per_nic);
 }

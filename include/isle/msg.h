@@ -37,7 +37,8 @@ struct msg_handler {
 	static const struct msg_handler msg_handler_##fn_ \
 	        __attribute__((used, section(".msg_handlers"), aligned(8))) = { (type_), (fn_) }
 
-/* Message types. The kernel's are below MSG_USER; applications use MSG_USER..MSG_TYPE_MAX-1. */
+/* Message types: every type the kernel uses is here, below MSG_USER; applications use
+ * MSG_USER..MSG_TYPE_MAX-1. */
 enum {
 	MSG_NONE = 0,
 	MSG_FREE,          /* remote free: arg blocks in w[] */
@@ -46,7 +47,11 @@ enum {
 	MSG_THREAD_CREATED,
 	MSG_THREAD_JOIN, /* tell the joiner when the thread ends */
 	MSG_THREAD_JOINED,
-	MSG_BARRIER, /* arrived at barrier generation arg */
+	MSG_BARRIER,    /* arrived at barrier generation arg */
+	MSG_NET_FRAME,  /* net/virtio_net.c: a copy of a received frame, w[0] (arg bytes) */
+	MSG_NET_ADDR,   /* net/addr.c: the DHCP lease of a shared NIC, w[0..2] address/mask/gw */
+	MSG_BLK_SUBMIT, /* fs/virtio_blk.c: a disk request for the core that owns the queue */
+	MSG_BLK_DONE,   /* fs/virtio_blk.c: that request completed */
 	MSG_USER = 128,
 	MSG_TYPE_MAX = 256,
 };
