@@ -108,8 +108,8 @@ struct vnet_pair {
 	unsigned tx_nfree;     /* [o] */
 	struct netif netif;    /* [o] this core's interface on this pair */
 	bool tx_unkicked;      /* [o] frames queued since the last kick */
-	bool rx_recent;        /* [o] received since the last watchdog tick (RSS only) */
-	struct timer watchdog; /* [o] rx_watchdog, queued while receiving (RSS only) */
+	unsigned rx_wakes;     /* [o] watchdog ticks left after a possible starvation (RSS only) */
+	struct timer watchdog; /* [o] rx_watchdog, queued for a while after one (RSS only) */
 } __cacheline_aligned;
 
 struct vnet {
@@ -545,26 +545,32 @@ static void rx_wake_all(const struct vnet *dv)
 /*
  * The used-ring flag can miss a hold: it is cleared when the device finds the queue empty, and
  * set again as soon as it finds buffers there, which may be after our refill and before we
- * look. So a backstop: while a core receives, every RX_WATCHDOG_NS its timer rings every
- * receive queue (rx_wake_all), and once more after the traffic stopped; a held frame waits at
- * most that long. An idle core has no timer running.
+ * look. So a core also counts: if a poll took as many frames as the device held buffers when
+ * the poll began, the device may have found the queue empty. Either sign rings every receive
+ * queue (rx_wake_all), and a backstop timer does it again RX_WATCHDOG_TICKS times, every
+ * RX_WATCHDOG_NS: a held frame waits at most that long. This costs N doorbells per starvation
+ * event, and nothing while queues have buffers: a core that just receives rings nobody (an
+ * earlier version rang every queue every 20 ms while receiving: N^2 doorbells at N cores).
  */
 #define RX_WATCHDOG_NS (20 * 1000000ull)
+#define RX_WATCHDOG_TICKS 3
 
 static void rx_watchdog(struct timer *t)
 {
 	struct vnet_pair *p = container_of(t, struct vnet_pair, watchdog);
 	rx_wake_all(p->dev);
-	if (p->rx_recent) {
-		p->rx_recent = false;
+	if (p->rx_wakes > 0) {
+		p->rx_wakes--;
 		t->deadline = now_ns() + RX_WATCHDOG_NS;
 		timer_add(t);
 	}
 }
 
-static void rx_watchdog_feed(struct vnet_pair *p)
+/* The queue may have starved: ring every receive queue now, and a few times more. */
+static void rx_starvation(struct vnet_pair *p)
 {
-	p->rx_recent = true;
+	rx_wake_all(p->dev);
+	p->rx_wakes = RX_WATCHDOG_TICKS - 1;
 	if (!timer_queued(&p->watchdog)) {
 		p->watchdog.deadline = now_ns() + RX_WATCHDOG_NS;
 		timer_add(&p->watchdog);
@@ -715,8 +721,10 @@ static bool vnet_poll(void *arg)
 		virtq_intr_off(&p->rx);
 		uint32_t len;
 		uint8_t *buf;
+		unsigned held = p->rx.size - p->rx.num_free, got = 0; /* the device's buffers */
 		for (int n = 0; n < RX_BUDGET && (buf = virtq_get(&p->rx, &len)); n++) {
 			did = true;
+			got++;
 			if (len >= HDR_LEN)
 				receive(p, (const struct virtio_net_hdr_v1 *)buf, buf + HDR_LEN,
 				        len - HDR_LEN);
@@ -731,11 +739,8 @@ static bool vnet_poll(void *arg)
 			 * take note of the new buffers at once */
 			bool starved = rx_starved(&p->rx);
 			bool asked = virtq_kick(&p->rx);
-			if (p->dev->rss) {
-				if (starved || asked || rx_starved(&p->rx))
-					rx_wake_all(p->dev);
-				rx_watchdog_feed(p);
-			}
+			if (p->dev->rss && (starved || asked || got >= held || rx_starved(&p->rx)))
+				rx_starvation(p);
 		}
 		if (p->rx.num_free > p->rx.size / 2)
 			refill_rx(p); /* buffers lost to kmalloc failures come back here */
