@@ -315,6 +315,34 @@ static void firmware_tables(const struct phys_access *pa)
 		ioapic_init(acpi.ioapic_phys);
 }
 
+/*
+ * The cores: the boot core is core 0 whatever its place in the CPU list, the others follow in
+ * list order. A CPU whose APIC id the APIC mode cannot address (an xAPIC reaches ids 0..254
+ * only) is left out with a warning: an IPI to it would reach another CPU.
+ */
+static void core_list(void)
+{
+	uint32_t self = apic_id();
+	unsigned unreachable = 0;
+	ncores = 0;
+	core_desc[ncores++].apic_id = self;
+	for (unsigned i = 0; i < acpi.ncpus && ncores < MAX_CORES; i++) {
+		uint32_t id = acpi.apic_id[i];
+		if (id == self)
+			continue;
+		if (apic_addressable(id))
+			core_desc[ncores++].apic_id = id;
+		else
+			unreachable++;
+	}
+	if (unreachable) {
+		char msg[120];
+		ksnprintf(msg, sizeof(msg), "%u cpus left out: APIC id above 254 in xAPIC mode",
+		          unreachable);
+		warn_early("apic", msg);
+	}
+}
+
 /* Everything a core does to itself before it may use PERCORE variables and call the kernel. */
 void setup_core_self(unsigned core)
 {
@@ -353,14 +381,8 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	firmware_tables(&pa);
 	stage("acpi");
 
-	/* The boot core is core 0 whatever its place in the MADT. */
-	apic_init(acpi.lapic_phys);
-	uint32_t self = apic_id();
-	ncores = 0;
-	core_desc[ncores++].apic_id = self;
-	for (unsigned i = 0; i < acpi.ncpus && ncores < MAX_CORES; i++)
-		if (acpi.apic_id[i] != self)
-			core_desc[ncores++].apic_id = acpi.apic_id[i];
+	apic_init(acpi.lapic_phys, 0);
+	core_list();
 	if (kconfig.cores && kconfig.cores < ncores)
 		ncores = (unsigned)kconfig.cores;
 	split_memory();
