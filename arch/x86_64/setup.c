@@ -381,7 +381,12 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	firmware_tables(&pa);
 	stage("acpi");
 
-	apic_init(acpi.lapic_phys, 0);
+	unsigned apic_flags = 0;
+	if (kconfig.apic == KCONFIG_APIC_XAPIC)
+		apic_flags |= APIC_NO_X2APIC;
+	if (kconfig.timer == KCONFIG_TIMER_ONESHOT)
+		apic_flags |= APIC_NO_DEADLINE;
+	apic_init(acpi.lapic_phys, apic_flags);
 	core_list();
 	if (kconfig.cores && kconfig.cores < ncores)
 		ncores = (unsigned)kconfig.cores;
@@ -399,10 +404,13 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 
 const char *arch_describe(void)
 {
-	static char line[160];
-	ksnprintf(line, sizeof(line), "%u cpus (%s), %s, tsc %lu kHz (%s), %s%s",
+	static char line[200];
+	ksnprintf(line, sizeof(line), "%u cpus (%s), %s%s, %s timer%s, tsc %lu kHz (%s), %s%s",
 	          MAX(acpi.ncpus, 1u), cpu_source, apic_is_x2() ? "x2apic" : "xapic",
-	          tsc_hz() / 1000, tsc_source,
+	          kconfig.apic == KCONFIG_APIC_XAPIC ? " (apic=xapic)" : "",
+	          apic_timer_is_deadline() ? "tsc-deadline" : "one-shot",
+	          kconfig.timer == KCONFIG_TIMER_ONESHOT ? " (timer=oneshot)" : "", tsc_hz() / 1000,
+	          tsc_source,
 	          !acpi.has_fadt    ? "no acpi power-off"
 	          : acpi.hw_reduced ? "acpi hw-reduced"
 	                            : "acpi pm1",
