@@ -28,6 +28,7 @@ void wrmsr(uint32_t msr, uint64_t v);
 void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
 void outb(uint16_t port, uint8_t v);
 uint8_t inb(uint16_t port);
+/* volatile as in the kernel's definitions below: the fake sees every access, in order. */
 uint32_t mmio_read32(const volatile uint32_t *reg);
 void mmio_write32(volatile uint32_t *reg, uint32_t v);
 
