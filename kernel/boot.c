@@ -40,6 +40,8 @@ extern void blk_init_core(void) __weak;
 
 static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const acpi_modes[] = { "on", "off", NULL };
+static const char *const apic_modes[] = { "auto", "xapic", NULL };
+static const char *const timer_modes[] = { "auto", "oneshot", NULL };
 
 int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 {
@@ -50,6 +52,10 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "kernel log level: error, warn, info (default), debug" },
 		{ "acpi", CMDLINE_ENUM, &kconfig.acpi, 0, 0, acpi_modes,
 		  "on (default); off: ignore the ACPI tables, take the CPUs from the MP table" },
+		{ "apic", CMDLINE_ENUM, &kconfig.apic, 0, 0, apic_modes,
+		  "auto (default: x2APIC if the CPU has it); xapic: the xAPIC (MMIO) even so" },
+		{ "timer", CMDLINE_ENUM, &kconfig.timer, 0, 0, timer_modes,
+		  "auto (default: TSC-deadline if offered); oneshot: the LAPIC one-shot timer" },
 		{ "ip", CMDLINE_STR, &net_config.ip, 0, 0, NULL,
 		  "IPv4 address, e.g. ip=10.0.2.15 (default: DHCP)" },
 		{ "gw", CMDLINE_STR, &net_config.gw, 0, 0, NULL,

@@ -58,10 +58,14 @@ enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Options from the command line ([I] after boot). */
 enum { KCONFIG_ACPI_ON, KCONFIG_ACPI_OFF };
+enum { KCONFIG_APIC_AUTO, KCONFIG_APIC_XAPIC };
+enum { KCONFIG_TIMER_AUTO, KCONFIG_TIMER_ONESHOT };
 
 struct kconfig {
 	uint64_t cores; /* cores= : use at most this many cores (0 = all) */
 	int acpi;       /* acpi= : KCONFIG_ACPI_ON, or _OFF to ignore the ACPI tables */
+	int apic;       /* apic= : KCONFIG_APIC_AUTO (x2APIC if the CPU has it), or _XAPIC */
+	int timer;      /* timer= : KCONFIG_TIMER_AUTO (TSC-deadline if offered), or _ONESHOT */
 	int loglevel;   /* loglevel= : LOG_ERROR..LOG_DEBUG */
 	int argc;       /* arguments after "--", for main() */
 	char *argv[32];

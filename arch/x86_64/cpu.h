@@ -1,12 +1,38 @@
 /*
  * cpu.h - the narrow interface through which portable code reaches the processor:
- * interrupts on/off, idle, time stamp counter, port and MSR access, and barriers.
- * Only arch/ contains inline assembly; everything here is a one-instruction wrapper.
+ * interrupts on/off, idle, time stamp counter, port, MSR and device-register access, and
+ * barriers. Only arch/ contains inline assembly; everything here is a one-instruction wrapper.
+ *
+ * On the host (ISLE_HOST, unit tests) this header is also the seam through which arch code is
+ * tested against a fake CPU: the operations that code may use (TSC, MSRs, CPUID, ports, device
+ * registers, fences, the interrupt flag) are declared as plain functions, which the test's fake
+ * CPU defines (tests/unit/fakecpu.c). It keeps MSRs, CPUID leaves, a TSC and a local APIC in
+ * memory and records every access, so a test can check what a driver did to the processor and
+ * in which order. Nothing else of this header exists on the host: arch code that needs more
+ * does not compile there, which keeps the seam narrow.
  */
 #ifndef ISLE_ARCH_CPU_H
 #define ISLE_ARCH_CPU_H
 
 #include "kernel/compiler.h"
+
+#ifdef ISLE_HOST
+
+uint64_t rdtsc(void);
+void cpu_pause(void);
+bool irq_save(void);
+void irq_restore(bool on);
+void cpu_mfence(void);
+uint64_t rdmsr(uint32_t msr);
+void wrmsr(uint32_t msr, uint64_t v);
+void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
+void outb(uint16_t port, uint8_t v);
+uint8_t inb(uint16_t port);
+/* volatile as in the kernel's definitions below: the fake sees every access, in order. */
+uint32_t mmio_read32(const volatile uint32_t *reg);
+void mmio_write32(volatile uint32_t *reg, uint32_t v);
+
+#else /* !ISLE_HOST */
 
 static inline uint64_t rdtsc(void)
 {
@@ -143,6 +169,23 @@ static inline uint64_t read_rbp(void)
 	__asm__ volatile("mov %%rbp, %0" : "=r"(v));
 	return v;
 }
+
+/*
+ * A 32-bit device register (memory-mapped, uncached). volatile: every call is exactly one 32-bit
+ * access that reaches the device, in program order with the other device accesses and stores
+ * (x86 keeps stores in order, and an uncached access is never merged or cached).
+ */
+static inline uint32_t mmio_read32(const volatile uint32_t *reg)
+{
+	return *reg;
+}
+
+static inline void mmio_write32(volatile uint32_t *reg, uint32_t v)
+{
+	*reg = v;
+}
+
+#endif /* !ISLE_HOST */
 
 /* A random 64-bit value from RDRAND when the CPU has it, else 0 (callers mix in the TSC). */
 uint64_t cpu_random(void);

@@ -312,6 +312,34 @@ static void firmware_tables(const struct phys_access *pa)
 		ioapic_init(acpi.ioapic_phys);
 }
 
+/*
+ * The cores: the boot core is core 0 whatever its place in the CPU list, the others follow in
+ * list order. A CPU whose APIC id the APIC mode cannot address (an xAPIC reaches ids 0..254
+ * only) is left out with a warning: an IPI to it would reach another CPU.
+ */
+static void core_list(void)
+{
+	uint32_t self = apic_id();
+	unsigned unreachable = 0;
+	ncores = 0;
+	core_desc[ncores++].apic_id = self;
+	for (unsigned i = 0; i < acpi.ncpus && ncores < MAX_CORES; i++) {
+		uint32_t id = acpi.apic_id[i];
+		if (id == self)
+			continue;
+		if (apic_addressable(id))
+			core_desc[ncores++].apic_id = id;
+		else
+			unreachable++;
+	}
+	if (unreachable) {
+		char msg[120];
+		ksnprintf(msg, sizeof(msg), "%u cpus left out: APIC id above 254 in xAPIC mode",
+		          unreachable);
+		warn_early("apic", msg);
+	}
+}
+
 /* Everything a core does to itself before it may use PERCORE variables and call the kernel. */
 void setup_core_self(unsigned core)
 {
@@ -350,14 +378,13 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	firmware_tables(&pa);
 	stage("acpi");
 
-	/* The boot core is core 0 whatever its place in the MADT. */
-	apic_init(acpi.lapic_phys);
-	uint32_t self = apic_id();
-	ncores = 0;
-	core_desc[ncores++].apic_id = self;
-	for (unsigned i = 0; i < acpi.ncpus && ncores < MAX_CORES; i++)
-		if (acpi.apic_id[i] != self)
-			core_desc[ncores++].apic_id = acpi.apic_id[i];
+	unsigned apic_flags = 0;
+	if (kconfig.apic == KCONFIG_APIC_XAPIC)
+		apic_flags |= APIC_NO_X2APIC;
+	if (kconfig.timer == KCONFIG_TIMER_ONESHOT)
+		apic_flags |= APIC_NO_DEADLINE;
+	apic_init(acpi.lapic_phys, apic_flags);
+	core_list();
 	if (kconfig.cores && kconfig.cores < ncores)
 		ncores = (unsigned)kconfig.cores;
 	split_memory();
@@ -374,10 +401,13 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 
 const char *arch_describe(void)
 {
-	static char line[160];
-	ksnprintf(line, sizeof(line), "%u cpus (%s), %s, tsc %lu kHz (%s), %s%s",
+	static char line[200];
+	ksnprintf(line, sizeof(line), "%u cpus (%s), %s%s, %s timer%s, tsc %lu kHz (%s), %s%s",
 	          MAX(acpi.ncpus, 1u), cpu_source, apic_is_x2() ? "x2apic" : "xapic",
-	          tsc_hz() / 1000, tsc_source,
+	          kconfig.apic == KCONFIG_APIC_XAPIC ? " (apic=xapic)" : "",
+	          apic_timer_is_deadline() ? "tsc-deadline" : "one-shot",
+	          kconfig.timer == KCONFIG_TIMER_ONESHOT ? " (timer=oneshot)" : "", tsc_hz() / 1000,
+	          tsc_source,
 	          !acpi.has_fadt    ? "no acpi power-off"
 	          : acpi.hw_reduced ? "acpi hw-reduced"
 	                            : "acpi pm1",

@@ -71,8 +71,11 @@ void arch_start_cores(void)
 		p->core = c;
 		__atomic_store_n(&ap_started, 0, __ATOMIC_RELAXED);
 		/* The parameter stores must be visible before the core can run: the ICR write that
-		 * starts it is ordered after them (apic.c fences for x2APIC; xAPIC MMIO is ordered). */
-		apic_send_init(cd->apic_id);
+		 * starts it is ordered after them (apic.c fences for x2APIC; xAPIC MMIO is ordered).
+		 * The core list holds only ids the APIC can address (setup.c), so this never fails
+		 * unless that is broken. */
+		if (apic_send_init(cd->apic_id) < 0)
+			boot_fail("core %u: APIC id %u cannot be addressed", c, cd->apic_id);
 		apic_send_sipi(cd->apic_id, TRAMPOLINE_PHYS >> 12);
 		if (!wait_started(10000)) {
 			apic_send_sipi(cd->apic_id, TRAMPOLINE_PHYS >> 12);

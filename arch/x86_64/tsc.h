@@ -7,9 +7,12 @@
 
 #include "kernel/compiler.h"
 
-/* Measures the TSC frequency (CPUID leaves, else the PIT). Boot core, once. Returns the
- * source used, for the boot log. */
+/* Measures the TSC frequency (CPUID leaves, KVM's clock, else the PIT). Boot core, once.
+ * Returns the source used, for the boot log. */
 const char *tsc_calibrate(void);
+/* The TSC frequency from KVM's pvclock scale (tsc_to_system_mul, tsc_shift):
+ * 10^9 * 2^32 / (mul * 2^shift), to the nearest kHz; 0 if that is not a plausible TSC. */
+uint64_t tsc_hz_from_pvclock(uint32_t mul, int shift);
 uint64_t tsc_hz(void);
 uint64_t tsc_boot(void); /* TSC at the first instruction of C code */
 void tsc_set_boot(uint64_t t);
