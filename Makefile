@@ -46,7 +46,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 	-T arch/x86_64/linker.ld
 
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
-	serial.o power.o pvh.o acpi.o mptable.o pci.o ioapic.o rtc.o
+	serial.o power.o bootinfo.o pvh.o multiboot2.o acpi.o mptable.o pci.o ioapic.o rtc.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o memplan.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o libc.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
@@ -222,7 +222,7 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
+.PHONY: deps run debug image test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
 deps:
 	$(Q)ci/deps
 
@@ -262,6 +262,24 @@ debug: deps
 	@echo "QEMU is halted with a gdb stub on :1234. In another terminal:"
 	@echo "    gdb -ex 'target remote :1234' -ex 'break boot_main' -ex continue $(BUILD)/$(APP).elf"
 	$(Q)ci/qemu-run -t 0 -g -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
+
+# make image [APP=httpd] [ARGS="kernel args -- app args"] [SITE=folder] [IMAGE_SIZE=64M]
+# A disk image to boot without -kernel, on BIOS and UEFI machines, in QEMU or a cloud:
+# build/<app>-disk.img (raw) and build/<app>-disk.qcow2. GRUB (ci/mkimage) loads build/<app>.img
+# through Multiboot2 with the initrd: build/initrd-httpd.cpio for httpd's default site, SITE
+# packed by ci/mkinitrd otherwise, none for other applications. ARGS is the kernel command line
+# in grub.cfg (default empty: DHCP). See docs/platforms.md.
+IMAGE_SIZE ?= 64M
+IMAGE_INITRD = $(if $(filter examples/httpd/site,$(SITE)),$(BUILD)/initrd-httpd.cpio,$(if $(SITE),$(BUILD)/$(APP)-site.cpio))
+image: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf $(filter $(BUILD)/initrd-httpd.cpio,$(IMAGE_INITRD))
+ifneq ($(filter-out examples/httpd/site,$(SITE)),)
+	$(Q)ci/mkinitrd $(SITE) $(BUILD)/$(APP)-site.cpio
+endif
+	@echo "  IMAGE   $(BUILD)/$(APP)-disk.img $(BUILD)/$(APP)-disk.qcow2"
+	$(Q)ci/mkimage $(if $(IMAGE_INITRD),-i $(IMAGE_INITRD)) -a "$(ARGS)" -s $(IMAGE_SIZE) \
+		-q $(BUILD)/$(APP)-disk.qcow2 $(BUILD)/$(APP).img $(BUILD)/$(APP)-disk.img
+	@echo "BIOS: ci/qemu-run -t 0 -n user -D $(BUILD)/$(APP)-disk.img   UEFI: add -u  (docs/platforms.md)"
 
 # Every source file is formatted as .clang-format says.
 lint:

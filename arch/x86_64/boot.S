@@ -1,12 +1,23 @@
 /*
- * boot.S - from the hypervisor's PVH entry to C.
+ * boot.S - from the loader's 32-bit entry to C.
  *
- * The hypervisor enters pvh_start32 in 32-bit protected mode, paging off, with %ebx holding
- * the physical address of struct hvm_start_info (found through the XEN_ELFNOTE_PHYS32_ENTRY
- * note below). We build bootstrap page tables that map the low 4 GiB 1:1 and the kernel image
- * at KERNEL_VMA with 2 MiB pages, enter long mode, jump to the kernel's linked address and call
- * boot_main(start_info). Application cores reuse the same bootstrap tables from the trampoline.
- * The real page tables (permissions, core windows) are built in C (paging.c).
+ * Two loaders can start the image, and each has its own 32-bit entry:
+ *  - a PVH loader (QEMU -kernel, Firecracker, Xen) enters pvh_start32, found through the
+ *    XEN_ELFNOTE_PHYS32_ENTRY note below, with %ebx holding the physical address of struct
+ *    hvm_start_info;
+ *  - a Multiboot2 loader (GRUB's multiboot2 command, from a disk image) finds the Multiboot2
+ *    header below in the first 32 KiB of the file, loads the ELF segments at their physical
+ *    addresses and enters mb2_start32, named by the header's entry address tag, with %eax =
+ *    MB2_BOOTLOADER_MAGIC and %ebx = physical address of the Multiboot2 information.
+ * Both arrive in 32-bit protected mode with paging and interrupts off and flat segments (the
+ * loader's own GDT, which we replace before the far jump). From boot_common32 on the path is
+ * the same: %esi holds the information's address and %ebp says which protocol delivered it
+ * (PVH_START_MAGIC, or whatever the Multiboot2 loader put in %eax, which C checks).
+ *
+ * We build bootstrap page tables that map the low 4 GiB 1:1 and the kernel image at KERNEL_VMA
+ * with 2 MiB pages, enter long mode, jump to the kernel's linked address and call
+ * boot_main(info, magic). Application cores reuse the same bootstrap tables from the
+ * trampoline. The real page tables (permissions, core windows) are built in C (paging.c).
  */
 #include "arch/x86_64/layout.h"
 
@@ -19,6 +30,33 @@
 #define MSR_EFER 0xC0000080
 #define EFER_LME 0x00000100
 #define EFER_NXE 0x00000800
+
+#define PVH_START_MAGIC 0x336ec578 /* as in firmware.h: tells boot_main it was PVH */
+#define MB2_HEADER_MAGIC 0xe85250d6
+#define MB2_ARCH_I386 0 /* 32-bit protected mode entry */
+#define MB2_TAG_END 0
+#define MB2_TAG_ENTRY 3 /* entry address tag: the 32-bit physical entry point */
+
+	/*
+	 * The Multiboot2 header: 8-byte aligned within the first 32 KiB of the file (the linker
+	 * script puts it first in .boot, at file offset 4096). Its checksum makes the four header
+	 * words sum to 0 mod 2^32. Without an address tag the loader reads the ELF program headers.
+	 */
+	.section .multiboot2, "a"
+	.balign 8
+mb2_header:
+	.long MB2_HEADER_MAGIC
+	.long MB2_ARCH_I386
+	.long mb2_header_end - mb2_header
+	.long 0x100000000 - (MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	.balign 8
+	.short MB2_TAG_ENTRY, 0		/* type, flags (0: required) */
+	.long 12			/* size */
+	.long mb2_start32
+	.balign 8
+	.short MB2_TAG_END, 0
+	.long 8
+mb2_header_end:
 
 	.section .note.pvh, "a"
 	.balign 4
@@ -36,6 +74,17 @@ pvh_start32:
 	cli
 	cld
 	movl %ebx, %esi			/* keep start_info */
+	movl $PVH_START_MAGIC, %ebp	/* the protocol, for boot_main */
+	jmp boot_common32
+
+	.globl mb2_start32
+mb2_start32:
+	cli
+	cld
+	movl %ebx, %esi			/* keep the Multiboot2 information */
+	movl %eax, %ebp			/* the loader's magic, checked in C */
+
+boot_common32:
 	movl $PHYS(boot_stack_top), %esp
 
 	/* Long mode needs CPUID leaf 0x80000001 bit 29. */
@@ -148,8 +197,9 @@ boot_msg_no_lm:
 	.code64
 boot_high:
 	movabsq $boot_stack_top, %rsp
+	movl %esi, %edi			/* boot_main(information's physical address, */
+	movl %ebp, %esi			/*           protocol magic) */
 	xorl %ebp, %ebp
-	movl %esi, %edi			/* boot_main(start_info physical address) */
 	call boot_main
 5:	cli
 	hlt

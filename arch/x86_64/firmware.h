@@ -1,7 +1,8 @@
 /*
- * firmware.h - what the hypervisor tells isle at boot: the PVH start info and the ACPI tables.
+ * firmware.h - what the hypervisor or boot loader tells isle at boot: the PVH start info or the
+ * Multiboot2 information, and the ACPI tables.
  *
- * Both parsers are pure functions over memory: no globals, no printing, no other arch code, so
+ * The parsers are pure functions over memory: no globals, no printing, no other arch code, so
  * the same sources are compiled for the kernel and for host unit tests under sanitizers. They
  * never dereference a physical address themselves; every access goes through a caller-supplied
  * struct phys_access. In the kernel physical memory is identity mapped and map() only checks the
@@ -12,12 +13,12 @@
  * instead of being guessed around. Everything the caller needs is copied out, so the memory the
  * firmware used may be reused once the parser has returned.
  *
- * Error reporting (both parsers): the return value is 0 or -errno. When err is not NULL and
+ * Error reporting (every parser): the return value is 0 or -errno. When err is not NULL and
  * errlen > 0, err always receives a NUL-terminated message: on failure, what was wrong; on
  * success, either "" or a one-line warning about the first tolerance that was applied
  * (truncated lists, bad checksums). The caller SHOULD print a non-empty err either way.
  *
- * Context: both functions MAY be called from any context, any number of times; they only
+ * Context: these functions MAY be called from any context, any number of times; they only
  * write *out and err. They are meant to run once on the boot core.
  */
 #ifndef ISLE_ARCH_FIRMWARE_H
@@ -45,6 +46,7 @@ struct phys_access {
 #define BOOT_MAX_MODULES 8      /* modules kept; further ones are dropped and flagged */
 #define BOOT_CMDLINE_MAX 4096   /* bytes of command line kept, including the NUL */
 #define BOOT_MOD_CMDLINE_MAX 64 /* bytes of a module's command line kept, including the NUL */
+#define BOOT_LOADER_MAX 48      /* bytes of the boot loader's name kept, including the NUL */
 
 #define BOOT_MEM_RAM 1  /* boot_mem.type of usable RAM; other values are the E820 types */
 #define BOOT_MEM_ACPI 3 /* ACPI tables, reclaimable once they have been parsed */
@@ -65,7 +67,8 @@ struct boot_module {
 };
 
 /*
- * What pvh_parse() copies out of hvm_start_info. Memory map rules:
+ * What pvh_parse() copies out of hvm_start_info, or mb2_parse() out of the Multiboot2
+ * information. Memory map rules:
  *  - sorted by base, no two entries overlap;
  *  - where a RAM entry overlaps a non-RAM entry the non-RAM type wins; where non-RAM entries
  *    overlap each other, ACPI (3) loses to any other type and otherwise the larger type wins,
@@ -85,7 +88,9 @@ struct boot_info {
 	bool mod_truncated;             /* the firmware passed more than BOOT_MAX_MODULES modules */
 	char cmdline[BOOT_CMDLINE_MAX]; /* kernel command line, NUL-terminated, "" if none */
 	bool cmdline_truncated; /* cut to fit, or it ran into inaccessible memory unterminated */
-	uint64_t rsdp;          /* physical address of the ACPI RSDP, 0 if none */
+	uint64_t rsdp;          /* physical address of the ACPI RSDP, 0 if none (Multiboot2: see
+	                         * mb2_parse: it points into the loader's information) */
+	char loader[BOOT_LOADER_MAX]; /* the boot loader's name (Multiboot2 tag 2), "" if none */
 };
 
 /*
@@ -101,6 +106,37 @@ struct boot_info {
  */
 int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boot_info *out,
               char *err, size_t errlen);
+
+/* ---- Multiboot2 information (Multiboot2 specification 2.0, section 3.6) ---------------- */
+
+#define MB2_BOOTLOADER_MAGIC 0x36d76289u /* %eax at a Multiboot2 loader's entry */
+#define MB2_INFO_MAX (1u << 20)          /* larger total sizes are treated as corrupt */
+
+/*
+ * mb2_parse - validate the Multiboot2 information at info_phys (8-byte aligned: u32 total_size,
+ * u32 reserved, then tags, each 8-byte aligned, ending with an end tag) and copy it into *out:
+ *  - the memory map from tag 6 (entries of entry_size >= 24 bytes, the first 24 read as PVH's),
+ *    normalised exactly as pvh_parse() does;
+ *  - the command line from tag 1, the boot loader's name from tag 2;
+ *  - the modules from the type 3 tags, in order (the initrd is module 0);
+ *  - rsdp: the physical address of the RSDP copy inside tag 15 (ACPI 2.0+), else inside tag 14
+ *    (ACPI 1.0). It is not copied out: it stays valid only while the information's memory is
+ *    untouched, so the caller MUST run acpi_parse() before it reuses any memory. The tag must
+ *    hold the whole RSDP its revision calls for (20 bytes; from revision 2, its length field).
+ * A string that is not terminated inside its tag is cut at the tag's end and flagged truncated.
+ * Other tags are skipped. Returns 0, or:
+ *  -EFAULT  the information is not accessible through pa
+ *  -EINVAL  not 8-byte aligned; a total size below 16 or above MB2_INFO_MAX; a tag shorter than
+ *           its header or its fixed part, or running past the total size; no end tag; a second
+ *           tag 1, 2, 6, 14 or 15; a memory map tag that is not a whole number of entries or
+ *           whose entries are shorter than 24 bytes; a module at address 0 or ending before it
+ *           starts; an entry that wraps past 2^64; an RSDP tag shorter than its RSDP
+ *  -ENOENT  no memory map tag, or no RAM in it
+ *  -E2BIG   more than BOOT_MAX_MEM_RAW memory map entries
+ * On failure *out is all zero.
+ */
+int mb2_parse(uint64_t info_phys, const struct phys_access *pa, struct boot_info *out, char *err,
+              size_t errlen);
 
 /* ---- ACPI (ACPI 6.x: RSDP, RSDT/XSDT, MADT, FADT + DSDT \_S5_, MCFG) ------------------ */
 

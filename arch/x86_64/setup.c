@@ -1,10 +1,14 @@
 /*
  * setup.c - the boot core's machine setup, from boot.S to kernel_main().
  *
- * Order: serial console; hvm_start_info (memory map, command line, modules); ACPI (CPUs,
+ * Order: serial console; the loader's information (memory map, command line, modules): PVH's
+ * hvm_start_info or the Multiboot2 information, as boot.S's magic says; ACPI (CPUs,
  * power-off); the command line; the memory split; page tables for every core; then the boot
  * core switches to its own tables, fills its core window and enters the portable kernel.
  * Nothing here may touch a PERCORE variable before paging_window_init() on this core.
+ * The loader's information may lie in RAM that the memory split hands out (Multiboot2: it
+ * can, and the RSDP is read in place there), so everything that reads it, ACPI included,
+ * runs before split_memory().
  *
  * Memory split (kernel/memplan.c): a shared region below 4 GiB (page tables, every core's boot
  * stacks, message rings, boot data: boot_alloc), then all the other RAM shared out to the
@@ -27,7 +31,8 @@
 #include "kernel/core.h"
 #include "kernel/printf.h"
 
-static struct boot_info boot;           /* [I] what the hypervisor told us */
+static struct boot_info boot;           /* [I] what the hypervisor or boot loader told us */
+static const char *boot_protocol;       /* [I] "pvh" or "multiboot2" */
 static struct acpi_info acpi;           /* [I] */
 struct core_desc core_desc[MAX_CORES];  /* [I] */
 static const char *tsc_source;          /* [I] */
@@ -155,6 +160,7 @@ static unsigned nram;                                          /* [I] */
 static uint16_t *owner_table;                                  /* [I] see memplan.h */
 static struct memplan plan = { .core = core_mem };             /* [I] who got which RAM */
 static size_t shared_size;                                     /* [I] bytes */
+static char module_moved[96]; /* [I] "" or what free_trampoline_page() moved, for the log */
 
 /* Bytes a core needs in one piece of its own memory: its window, its allocator's header, and
  * 2 MiB to allocate from. */
@@ -340,6 +346,119 @@ static void core_list(void)
 	}
 }
 
+/*
+ * The memory map, command line and modules from the loader: boot.S passes the information's
+ * address and a magic that says which entry the loader used. PVH_START_MAGIC is boot.S's own
+ * mark for the PVH entry; at the Multiboot2 entry a Multiboot2 loader puts its magic in %eax,
+ * and anything else there means a loader we do not know.
+ */
+static void read_boot_info(uint32_t info, uint32_t magic, const struct phys_access *pa)
+{
+	char err[160];
+	int rc;
+
+	if (magic == PVH_START_MAGIC) {
+		boot_protocol = "pvh";
+		rc = pvh_parse(info, pa, &boot, err, sizeof(err));
+	} else if (magic == MB2_BOOTLOADER_MAGIC) {
+		boot_protocol = "multiboot2";
+		rc = mb2_parse(info, pa, &boot, err, sizeof(err));
+	} else {
+		ksnprintf(err, sizeof(err), "eax is 0x%x at the Multiboot2 entry, not 0x%x", magic,
+		          MB2_BOOTLOADER_MAGIC);
+		early_fail("boot", err);
+	}
+	if (rc < 0)
+		early_fail(boot_protocol, err);
+	stage(magic == PVH_START_MAGIC ? "pvh" : "mb2");
+	if (err[0])
+		warn_early(boot_protocol, err);
+}
+
+/* True if [base, base + len) overlaps a module (page-rounded); *mod_base is that module's base. */
+static bool module_overlaps(uint64_t base, uint64_t len, uint64_t *mod_base)
+{
+	for (unsigned i = 0; i < boot.nmod; i++) {
+		uint64_t b = boot.mod[i].base & ~4095ull;
+		uint64_t t = ALIGN_UP(boot.mod[i].base + boot.mod[i].len, 4096);
+		if (b < base + len && t > base) {
+			*mod_base = b;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Moves module i out of low memory: to the top of the highest RAM range above the image and
+ * below 4 GiB (what the bootstrap tables map) that has room for it beside every module, itself
+ * included, so the copy never overlaps its source. The memory split then keeps off it as off
+ * any module. Returns false if no range has room.
+ */
+static bool move_module(unsigned i)
+{
+	struct boot_module *mod = &boot.mod[i];
+	uint64_t lo = ALIGN_UP((uintptr_t)__image_end - KERNEL_VMA, 4096);
+	uint64_t len = ALIGN_UP(mod->len, 4096), other;
+
+	for (unsigned r = boot.nmem; r-- > 0;) {
+		const struct boot_mem *m = &boot.mem[r];
+		uint64_t base = MAX(m->base, lo), top = MIN(m->base + m->len, 4ull << 30);
+		if (m->type != BOOT_MEM_RAM)
+			continue;
+		top = ALIGN_DOWN(top, 4096);
+		while (top > base && top - base >= len) {
+			uint64_t dst = top - len;
+			if (!module_overlaps(dst, len, &other)) {
+				memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)mod->base,
+				        mod->len);
+				ksnprintf(module_moved, sizeof(module_moved),
+				          ", module %u moved from %#lx to %#lx", i, mod->base, dst);
+				mod->base = dst;
+				return true;
+			}
+			top = other;
+		}
+	}
+	return false;
+}
+
+/*
+ * Application cores start in real mode on the page at TRAMPOLINE_PHYS, which smp.c overwrites
+ * with the trampoline. A PVH hypervisor leaves low memory alone, but firmware may not report
+ * that page as RAM, and a Multiboot2 loader may put a module anywhere in low memory (GRUB's
+ * UEFI build puts the initrd at 0x1000): such a module is moved out of the way. Its own
+ * information may be there too, but it has been read by now (ACPI included).
+ */
+static void free_trampoline_page(void)
+{
+	const uint64_t lo = TRAMPOLINE_PHYS, hi = TRAMPOLINE_PHYS + 4096;
+	bool ram = false;
+
+	for (unsigned i = 0; i < boot.nmem; i++) {
+		const struct boot_mem *m = &boot.mem[i];
+		if (m->type == BOOT_MEM_RAM && m->base <= lo && m->base + m->len >= hi)
+			ram = true;
+	}
+	if (!ram)
+		early_fail("smp", "the page at 0x8000, where the other cores start, is not RAM "
+		                  "(cores=1 boots on the boot CPU alone)");
+	for (unsigned i = 0; i < boot.nmod; i++) {
+		const struct boot_module *mod = &boot.mod[i];
+		if (mod->base < hi && mod->base + mod->len > lo && !move_module(i)) {
+			char why[200];
+			ksnprintf(
+			        why, sizeof(why),
+			        "module %u [%#lx, %#lx) covers the page at 0x8000, where the other "
+			        "cores start, and there is no room to move it (cores=1 boots on "
+			        "the "
+			        "boot CPU alone)",
+			        i, mod->base, mod->base + mod->len);
+			early_fail("smp", why);
+		}
+	}
+}
+
 /* Everything a core does to itself before it may use PERCORE variables and call the kernel. */
 void setup_core_self(unsigned core)
 {
@@ -350,7 +469,8 @@ void setup_core_self(unsigned core)
 	apic_init_core();
 }
 
-__attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_info)
+/* From boot.S: info is the physical address of the loader's information, magic says whose. */
+__attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t info, uint32_t magic)
 {
 	tsc_set_boot(rdtsc());
 	/* Seed the stack-protector canary before any protected function returns. This function
@@ -364,11 +484,7 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 
 	char err[160];
 	const struct phys_access pa = { phys_map, NULL };
-	if (pvh_parse(start_info, &pa, &boot, err, sizeof(err)) < 0)
-		early_fail("pvh", err);
-	stage("pvh");
-	if (err[0])
-		warn_early("pvh", err);
+	read_boot_info(info, magic, &pa);
 	if (kernel_parse_cmdline(boot.cmdline, err, sizeof(err)) < 0) {
 		serial_puts("isle: bad command line: ");
 		serial_puts(err);
@@ -387,6 +503,8 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 	core_list();
 	if (kconfig.cores && kconfig.cores < ncores)
 		ncores = (unsigned)kconfig.cores;
+	if (ncores > 1)
+		free_trampoline_page();
 	split_memory();
 	stage("memory");
 
@@ -401,8 +519,9 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t start_inf
 
 const char *arch_describe(void)
 {
-	static char line[200];
-	ksnprintf(line, sizeof(line), "%u cpus (%s), %s%s, %s timer%s, tsc %lu kHz (%s), %s%s",
+	static char line[256];
+	ksnprintf(line, sizeof(line),
+	          "%u cpus (%s), %s%s, %s timer%s, tsc %lu kHz (%s), %s%s, %s%s%s%s",
 	          MAX(acpi.ncpus, 1u), cpu_source, apic_is_x2() ? "x2apic" : "xapic",
 	          kconfig.apic == KCONFIG_APIC_XAPIC ? " (apic=xapic)" : "",
 	          apic_timer_is_deadline() ? "tsc-deadline" : "one-shot",
@@ -411,18 +530,19 @@ const char *arch_describe(void)
 	          !acpi.has_fadt    ? "no acpi power-off"
 	          : acpi.hw_reduced ? "acpi hw-reduced"
 	                            : "acpi pm1",
-	          acpi.have_s5 ? " s5" : "");
+	          acpi.have_s5 ? " s5" : "", boot_protocol, boot.loader[0] ? " (" : "", boot.loader,
+	          boot.loader[0] ? ")" : "");
 	return line;
 }
 
 const char *arch_describe_memory(void)
 {
-	static char line[200];
+	static char line[296];
 	ksnprintf(line, sizeof(line),
 	          "%lu MiB to %u core%s (%lu MiB each), shared region %zu KiB at %#lx, %lu MiB "
-	          "unused",
+	          "unused%s",
 	          plan.total >> 20, ncores, ncores > 1 ? "s" : "", (plan.total / ncores) >> 20,
-	          shared_size >> 10, plan.shared_base, plan.unused >> 20);
+	          shared_size >> 10, plan.shared_base, plan.unused >> 20, module_moved);
 	return line;
 }
 
