@@ -122,7 +122,7 @@ static void setup_disk(struct vblk_dev *d)
 	if (max_queues == 0)
 		max_queues = 1;
 	/* An MMIO device has one interrupt line: one queue, on the boot core. */
-	d->queues = d->vd.mmio ? 1 : MIN(MIN(max_queues, ncores), MAX_CORES);
+	d->queues = d->vd.mmio ? 1 : MIN(max_queues, arch_irq_cores());
 	d->msix = d->vd.pci && d->vd.pci->msix_entries >= d->queues;
 	d->can_flush = f & (1ull << VIRTIO_BLK_F_FLUSH);
 	d->queue = boot_alloc(sizeof(struct vblk_queue) * d->queues);

@@ -196,7 +196,7 @@ static void add_mmio(uint64_t base, unsigned irq)
  * from the command line and from the DSDT (microvm, Firecracker). */
 static void find_devices(void)
 {
-	unsigned limit = MIN(ncores, VNET_MAX_DEVS);
+	unsigned limit = MIN(arch_irq_cores(), VNET_MAX_DEVS);
 	if (pci_init()) {
 		for (unsigned i = 0; ndevs < limit; i++) {
 			struct pci_dev *d = pci_find(0x1af4, 0x1041, i);
@@ -391,7 +391,7 @@ void vnet_probe(void)
 	unsigned ok = 0;
 	for (unsigned i = 0; i < ndevs; i++) {
 		devs[i].first_core = per_nic ? i : 0;
-		if (probe_device(&devs[i], per_nic ? 1 : ncores) == 0)
+		if (probe_device(&devs[i], per_nic ? 1 : arch_irq_cores()) == 0)
 			ok++;
 	}
 	unsigned with = 0;

@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "arch/x86_64/bootinfo.h"
 #include "arch/x86_64/firmware.h"
 #include "kernel/printf.h"
 
@@ -75,8 +76,7 @@
 struct acpi_ctx {
 	const struct phys_access *pa; /* how to reach physical memory */
 	struct acpi_info *out;        /* where results go */
-	char *err;                    /* caller's message buffer, NULL if none */
-	size_t errlen;                /* its size in bytes */
+	struct fw_msg *m;             /* where messages go */
 };
 
 /* A generic address structure, decoded. */
@@ -84,32 +84,6 @@ struct gas {
 	uint8_t space; /* ACPI_SPACE_MEMORY, ACPI_SPACE_IO, ... */
 	uint64_t addr; /* address in that space, 0 if absent */
 };
-
-/* Records why parsing failed and returns rc, a -errno. */
-__attribute__((format(printf, 3, 4))) static int fail(struct acpi_ctx *c, int rc, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-
-	if (c->err != NULL && c->errlen > 0) {
-		va_start(ap, fmt);
-		kvsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-/* Records a warning unless an earlier one is already there. */
-__attribute__((format(printf, 2, 3))) static void warn(struct acpi_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->err == NULL || c->errlen == 0 || c->err[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	kvsnprintf(c->err, c->errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Little-endian field readers; a field that does not fit in len bytes reads as 0. */
 static uint8_t rd8(const uint8_t *t, uint32_t len, uint32_t off)
@@ -201,20 +175,22 @@ static int table_map(struct acpi_ctx *c, uint64_t phys, const char *sig, const u
 
 	t = c->pa->map(phys, SDT_HEADER, c->pa->ctx);
 	if (t == NULL)
-		return fail(c, -EFAULT, "%s at 0x%lx is not accessible", sig, phys);
+		return fw_fail(c->m, -EFAULT, "%s at 0x%lx is not accessible", sig, phys);
 	if (memcmp(t, sig, 4) != 0) {
 		sig_text(t, found);
-		return fail(c, -EINVAL, "table at 0x%lx is '%s', expected %s", phys, found, sig);
+		return fw_fail(c->m, -EINVAL, "table at 0x%lx is '%s', expected %s", phys, found,
+		               sig);
 	}
 	n = rd32(t, SDT_HEADER, 4);
 	if (n < SDT_HEADER || n > ACPI_TABLE_MAX)
-		return fail(c, -EINVAL, "%s at 0x%lx has bad length %u", sig, phys, n);
+		return fw_fail(c->m, -EINVAL, "%s at 0x%lx has bad length %u", sig, phys, n);
 	t = c->pa->map(phys, n, c->pa->ctx);
 	if (t == NULL)
-		return fail(c, -EFAULT, "%s at 0x%lx (%u bytes) is not accessible", sig, phys, n);
+		return fw_fail(c->m, -EFAULT, "%s at 0x%lx (%u bytes) is not accessible", sig, phys,
+		               n);
 	if (checksum(t, n) != 0) {
 		c->out->bad_checksums++;
-		warn(c, "%s at 0x%lx has a bad checksum; used anyway", sig, phys);
+		fw_warn(c->m, "%s at 0x%lx has a bad checksum; used anyway", sig, phys);
 	}
 	*tbl = t;
 	*len = n;
@@ -267,7 +243,7 @@ static int madt_parse(struct acpi_ctx *c, const uint8_t *t, uint32_t len)
 	uint32_t off;
 
 	if (len < MADT_ENTRIES)
-		return fail(c, -EINVAL, "MADT is %u bytes, shorter than its fixed part", len);
+		return fw_fail(c->m, -EINVAL, "MADT is %u bytes, shorter than its fixed part", len);
 	out->lapic_phys = rd32(t, len, 36);
 	out->has_8259 = (rd32(t, len, 40) & MADT_PCAT_COMPAT) != 0;
 
@@ -276,16 +252,19 @@ static int madt_parse(struct acpi_ctx *c, const uint8_t *t, uint32_t len)
 		uint8_t type, elen;
 
 		if (len - off < 2)
-			return fail(c, -EINVAL, "MADT entry at offset %u is cut off", off);
+			return fw_fail(c->m, -EINVAL, "MADT entry at offset %u is cut off", off);
 		type = e[0];
 		elen = e[1];
 		if (elen < 2)
-			return fail(c, -EINVAL, "MADT entry at offset %u has length %u", off, elen);
+			return fw_fail(c->m, -EINVAL, "MADT entry at offset %u has length %u", off,
+			               elen);
 		if (elen > len - off)
-			return fail(c, -EINVAL, "MADT entry at offset %u runs past the end", off);
+			return fw_fail(c->m, -EINVAL, "MADT entry at offset %u runs past the end",
+			               off);
 		if (elen < madt_entry_min(type))
-			return fail(c, -EINVAL, "MADT type %u entry at offset %u is too short (%u)",
-			            type, off, elen);
+			return fw_fail(c->m, -EINVAL,
+			               "MADT type %u entry at offset %u is too short (%u)", type,
+			               off, elen);
 
 		switch (type) {
 		case MADT_LAPIC:
@@ -309,10 +288,10 @@ static int madt_parse(struct acpi_ctx *c, const uint8_t *t, uint32_t len)
 	}
 
 	if (out->ncpus == 0)
-		return fail(c, -ENODEV, "MADT lists no enabled processor");
+		return fw_fail(c->m, -ENODEV, "MADT lists no enabled processor");
 	if (out->cpus_truncated)
-		warn(c, "more than %u processors; only the first %u are used", ACPI_MAX_CPUS,
-		     ACPI_MAX_CPUS);
+		fw_warn(c->m, "more than %u processors; only the first %u are used", ACPI_MAX_CPUS,
+		        ACPI_MAX_CPUS);
 	return 0;
 }
 
@@ -454,7 +433,8 @@ static int fadt_parse(struct acpi_ctx *c, const uint8_t *t, uint32_t len)
 	int rc;
 
 	if (len < FADT_MIN_SIZE)
-		return fail(c, -EINVAL, "FADT is %u bytes, shorter than %u", len, FADT_MIN_SIZE);
+		return fw_fail(c->m, -EINVAL, "FADT is %u bytes, shorter than %u", len,
+		               FADT_MIN_SIZE);
 	out->has_fadt = true;
 	flags = rd32(t, len, FADT_FLAGS);
 	out->hw_reduced = (flags & FADT_HW_REDUCED) != 0;
@@ -501,15 +481,15 @@ static int mcfg_parse(struct acpi_ctx *c, const uint8_t *t, uint32_t len)
 	uint8_t start, end;
 
 	if (len < MCFG_ENTRIES)
-		return fail(c, -EINVAL, "MCFG is %u bytes, shorter than its fixed part", len);
+		return fw_fail(c->m, -EINVAL, "MCFG is %u bytes, shorter than its fixed part", len);
 	if (len - MCFG_ENTRIES < MCFG_ENTRY_SIZE)
 		return 0;
 	base = rd64(t, len, MCFG_ENTRIES);
 	start = rd8(t, len, MCFG_ENTRIES + 10);
 	end = rd8(t, len, MCFG_ENTRIES + 11);
 	if (base == 0 || start > end)
-		return fail(c, -EINVAL, "MCFG entry (base 0x%lx, buses %u-%u) is invalid", base,
-		            start, end);
+		return fw_fail(c->m, -EINVAL, "MCFG entry (base 0x%lx, buses %u-%u) is invalid",
+		               base, start, end);
 	out->has_mcfg = true;
 	out->mcfg_base = base;
 	out->mcfg_segment = rd16(t, len, MCFG_ENTRIES + 8);
@@ -530,28 +510,28 @@ static int rsdp_parse(struct acpi_ctx *c, uint64_t phys, uint64_t *root, const c
 	uint64_t xsdt = 0;
 
 	if (phys == 0)
-		return fail(c, -ENOENT, "no RSDP");
+		return fw_fail(c->m, -ENOENT, "no RSDP");
 	r = c->pa->map(phys, RSDP_V1_SIZE, c->pa->ctx);
 	if (r == NULL)
-		return fail(c, -EFAULT, "RSDP at 0x%lx is not accessible", phys);
+		return fw_fail(c->m, -EFAULT, "RSDP at 0x%lx is not accessible", phys);
 	if (memcmp(r, "RSD PTR ", 8) != 0)
-		return fail(c, -EINVAL, "no RSDP signature at 0x%lx", phys);
+		return fw_fail(c->m, -EINVAL, "no RSDP signature at 0x%lx", phys);
 	if (checksum(r, RSDP_V1_SIZE) != 0)
-		return fail(c, -EINVAL, "RSDP checksum is wrong");
+		return fw_fail(c->m, -EINVAL, "RSDP checksum is wrong");
 
 	if (r[15] >= 2) {
 		r = c->pa->map(phys, RSDP_V2_SIZE, c->pa->ctx);
 		if (r == NULL)
-			return fail(c, -EFAULT, "RSDP at 0x%lx is not accessible", phys);
+			return fw_fail(c->m, -EFAULT, "RSDP at 0x%lx is not accessible", phys);
 		len = rd32(r, RSDP_V2_SIZE, 20);
 		if (len < RSDP_V2_SIZE || len > RSDP_MAX_SIZE)
-			return fail(c, -EINVAL, "RSDP has bad length %u", len);
+			return fw_fail(c->m, -EINVAL, "RSDP has bad length %u", len);
 		r = c->pa->map(phys, len, c->pa->ctx);
 		if (r == NULL)
-			return fail(c, -EFAULT, "RSDP at 0x%lx (%u bytes) is not accessible", phys,
-			            len);
+			return fw_fail(c->m, -EFAULT, "RSDP at 0x%lx (%u bytes) is not accessible",
+			               phys, len);
 		if (checksum(r, len) != 0)
-			return fail(c, -EINVAL, "RSDP extended checksum is wrong");
+			return fw_fail(c->m, -EINVAL, "RSDP extended checksum is wrong");
 		xsdt = rd64(r, len, 24);
 	}
 
@@ -565,7 +545,7 @@ static int rsdp_parse(struct acpi_ctx *c, uint64_t phys, uint64_t *root, const c
 		*esize = 4;
 	}
 	if (*root == 0)
-		return fail(c, -EINVAL, "RSDP points to no RSDT or XSDT");
+		return fw_fail(c->m, -EINVAL, "RSDP points to no RSDT or XSDT");
 	return 0;
 }
 
@@ -619,8 +599,8 @@ static int parse(struct acpi_ctx *c, uint64_t rsdp_phys)
 			continue;
 		t = c->pa->map(phys, SDT_HEADER, c->pa->ctx);
 		if (t == NULL)
-			return fail(c, -EFAULT, "%s entry %u (0x%lx) is not accessible", root_sig,
-			            i, phys);
+			return fw_fail(c->m, -EFAULT, "%s entry %u (0x%lx) is not accessible",
+			               root_sig, i, phys);
 		if (madt == 0 && memcmp(t, "APIC", 4) == 0)
 			madt = phys;
 		else if (fadt == 0 && memcmp(t, "FACP", 4) == 0)
@@ -630,7 +610,7 @@ static int parse(struct acpi_ctx *c, uint64_t rsdp_phys)
 	}
 
 	if (madt == 0)
-		return fail(c, -ENOENT, "%s lists no MADT", root_sig);
+		return fw_fail(c->m, -ENOENT, "%s lists no MADT", root_sig);
 	rc = table_map(c, madt, "APIC", &t, &len);
 	if (rc == 0)
 		rc = madt_parse(c, t, len);
@@ -647,21 +627,15 @@ static int parse(struct acpi_ctx *c, uint64_t rsdp_phys)
 	return rc;
 }
 
+static int parse_entry(uint64_t rsdp_phys, const struct phys_access *pa, void *out,
+                       struct fw_msg *m)
+{
+	struct acpi_ctx c = { .pa = pa, .out = out, .m = m };
+	return parse(&c, rsdp_phys);
+}
+
 int acpi_parse(uint64_t rsdp_phys, const struct phys_access *pa, struct acpi_info *out, char *err,
                size_t errlen)
 {
-	struct acpi_ctx c = { .pa = pa, .out = out, .err = err, .errlen = errlen };
-	int rc;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (out == NULL)
-		return fail(&c, -EINVAL, "no output buffer");
-	memset(out, 0, sizeof(*out));
-	if (pa == NULL || pa->map == NULL)
-		return fail(&c, -EINVAL, "no physical memory access");
-	rc = parse(&c, rsdp_phys);
-	if (rc != 0)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return fw_parse(rsdp_phys, pa, out, sizeof(*out), err, errlen, parse_entry);
 }

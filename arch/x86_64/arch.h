@@ -35,7 +35,11 @@ int arch_stack_owner(uintptr_t va);
 bool irq_seen_since_clear(void);
 void irq_seen_clear(void);
 
-void arch_doorbell(unsigned core);         /* IPI that wakes an idle core */
+void arch_doorbell(unsigned core); /* IPI that wakes an idle core */
+/* How many cores, from core 0 on, a device interrupt can reach: an MSI or I/O APIC message has
+ * 8 destination bits (0xFF is broadcast) and isle programs no interrupt remapping, so cores
+ * from the first with an APIC id above 254 get no device queue. */
+unsigned arch_irq_cores(void);
 void arch_timer_arm(uint64_t deadline_ns); /* one-shot at boot-relative time; 0 disarms */
 uint64_t arch_now_ns(void);                /* ns since boot */
 void arch_stop_others(void);               /* NMI every other core into a halt (panic) */

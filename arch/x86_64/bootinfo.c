@@ -60,6 +60,24 @@ void fw_warn(struct fw_msg *m, const char *fmt, ...)
 	va_end(ap);
 }
 
+int fw_parse(uint64_t arg, const struct phys_access *pa, void *out, size_t out_size, char *err,
+             size_t errlen,
+             int (*parse)(uint64_t arg, const struct phys_access *pa, void *out, struct fw_msg *m))
+{
+	struct fw_msg m = fw_msg_init(err, errlen);
+	int rc;
+
+	if (out == NULL)
+		return fw_fail(&m, -EINVAL, "no output buffer");
+	memset(out, 0, out_size);
+	if (pa == NULL || pa->map == NULL)
+		return fw_fail(&m, -EINVAL, "no physical memory access");
+	rc = parse(arg, pa, out, &m);
+	if (rc != 0)
+		memset(out, 0, out_size);
+	return rc;
+}
+
 /*
  * True if memory type a takes precedence over type b where both cover the same bytes: RAM
  * loses to everything, ACPI-reclaimable loses to everything else, and among the rest the larger

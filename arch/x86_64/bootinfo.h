@@ -4,8 +4,9 @@
  * Both protocols hand isle the same things in different wrappers: a raw memory map in the E820
  * style, a command line and modules. The parsers read their wrapper and fill struct boot_info
  * (firmware.h); the memory map normalisation, the error messages and the closing warnings are
- * here so that both give exactly the same result for the same input. Internal to the parsers:
- * nothing else includes this.
+ * here so that both give exactly the same result for the same input. The error messages and the
+ * entry-point wrapper (fw_parse) serve the ACPI and MP table parsers too. Internal to the
+ * parsers: nothing else includes this.
  */
 #ifndef ISLE_ARCH_BOOTINFO_H
 #define ISLE_ARCH_BOOTINFO_H
@@ -26,6 +27,15 @@ __attribute__((format(printf, 3, 4))) int fw_fail(struct fw_msg *m, int rc, cons
 
 /* Records a warning unless an earlier one is already there. */
 __attribute__((format(printf, 2, 3))) void fw_warn(struct fw_msg *m, const char *fmt, ...);
+
+/*
+ * What every parser's entry point does around its work: starts the message, refuses a NULL out
+ * or pa, zeroes *out (out_size bytes), calls parse(arg, pa, out, m), and zeroes *out again if
+ * that failed. Returns parse's result (or -EINVAL).
+ */
+int fw_parse(uint64_t arg, const struct phys_access *pa, void *out, size_t out_size, char *err,
+             size_t errlen,
+             int (*parse)(uint64_t arg, const struct phys_access *pa, void *out, struct fw_msg *m));
 
 /*
  * The raw entry both protocols use: { u64 addr, u64 size, u32 type, u32 reserved }, 24 bytes,

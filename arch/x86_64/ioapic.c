@@ -42,8 +42,8 @@ int ioapic_route(unsigned gsi, uint8_t vector, unsigned core, bool level)
 {
 	if (!ioapic_base || core >= ncores)
 		return -ENODEV;
-	if (core_desc[core].apic_id > 255)
-		return -ERANGE; /* the destination field has 8 bits (no interrupt remapping) */
+	if (core_desc[core].apic_id > 254)
+		return -ERANGE; /* 8 destination bits, 0xFF broadcast (no interrupt remapping) */
 	unsigned entries = ((rd(1) >> 16) & 0xff) + 1;
 	if (gsi >= entries)
 		return -EINVAL;

@@ -21,9 +21,9 @@
  */
 #include "kernel/compiler.h"
 #include <isle/errno.h>
-#include <stdarg.h>
 #include <string.h>
 
+#include "arch/x86_64/bootinfo.h"
 #include "arch/x86_64/firmware.h"
 #include "kernel/printf.h"
 
@@ -86,25 +86,6 @@ static bool mpf_valid(const struct phys_access *pa, uint64_t at)
 	return f && memcmp(f, "_MP_", 4) == 0 && f[8] == 1 && checksum(f, MPF_SIZE) == 0;
 }
 
-/* State of one mptable_parse() call. */
-struct mp_ctx {
-	char *err;     /* caller's message buffer, NULL if none */
-	size_t errlen; /* its size in bytes */
-};
-
-__attribute__((format(printf, 3, 4))) static int fail(struct mp_ctx *c, int rc, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-
-	if (c->err != NULL && c->errlen > 0) {
-		va_start(ap, fmt);
-		kvsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static uint16_t rd16(const uint8_t *p)
 {
 	uint16_t v;
@@ -131,33 +112,36 @@ static void add_cpu(struct acpi_info *out, uint32_t id)
 	out->apic_id[out->ncpus++] = id;
 }
 
-static int parse(struct mp_ctx *c, const struct phys_access *pa, struct acpi_info *out)
+static int parse(uint64_t unused, const struct phys_access *pa, void *out_v, struct fw_msg *c)
 {
+	struct acpi_info *out = out_v;
+	(void)unused;
 	uint64_t fp = fw_scan(pa, FW_SCAN_EBDA | FW_SCAN_BASE_TOP | FW_SCAN_F0000, mpf_valid);
 	if (fp == 0)
-		return fail(c, -ENOENT, "no MP floating pointer");
+		return fw_fail(c, -ENOENT, "no MP floating pointer");
 	const uint8_t *f = pa->map(fp, MPF_SIZE, pa->ctx);
 	if (f == NULL)
-		return fail(c, -EFAULT, "MP floating pointer at 0x%lx is not accessible", fp);
+		return fw_fail(c, -EFAULT, "MP floating pointer at 0x%lx is not accessible", fp);
 	if (f[11] != 0)
-		return fail(c, -ENOTSUP, "MP default configuration %u (no table) is not supported",
-		            f[11]);
+		return fw_fail(c, -ENOTSUP,
+		               "MP default configuration %u (no table) is not supported", f[11]);
 	uint64_t tbl = rd32(f + 4);
 	if (tbl == 0)
-		return fail(c, -EINVAL, "MP floating pointer at 0x%lx has no table", fp);
+		return fw_fail(c, -EINVAL, "MP floating pointer at 0x%lx has no table", fp);
 	const uint8_t *h = pa->map(tbl, MPC_HEADER, pa->ctx);
 	if (h == NULL)
-		return fail(c, -EFAULT, "MP table at 0x%lx is not accessible", tbl);
+		return fw_fail(c, -EFAULT, "MP table at 0x%lx is not accessible", tbl);
 	if (memcmp(h, "PCMP", 4) != 0)
-		return fail(c, -EINVAL, "MP table at 0x%lx has no PCMP signature", tbl);
+		return fw_fail(c, -EINVAL, "MP table at 0x%lx has no PCMP signature", tbl);
 	uint32_t len = rd16(h + 4);
 	if (len < MPC_HEADER || len > MPC_MAX)
-		return fail(c, -EINVAL, "MP table at 0x%lx has bad length %u", tbl, len);
+		return fw_fail(c, -EINVAL, "MP table at 0x%lx has bad length %u", tbl, len);
 	const uint8_t *t = pa->map(tbl, len, pa->ctx);
 	if (t == NULL)
-		return fail(c, -EFAULT, "MP table at 0x%lx (%u bytes) is not accessible", tbl, len);
+		return fw_fail(c, -EFAULT, "MP table at 0x%lx (%u bytes) is not accessible", tbl,
+		               len);
 	if (checksum(t, len) != 0)
-		return fail(c, -EINVAL, "MP table checksum is wrong");
+		return fw_fail(c, -EINVAL, "MP table checksum is wrong");
 	out->lapic_phys = rd32(t + 36);
 
 	uint32_t off = MPC_HEADER;
@@ -165,12 +149,12 @@ static int parse(struct mp_ctx *c, const struct phys_access *pa, struct acpi_inf
 		uint8_t type = t[off];
 		uint32_t elen = type == MPC_CPU ? MPC_CPU_SIZE : MPC_OTHER_SIZE;
 		if (type > MPC_LAST_KNOWN) {
-			fail(c, 0, "MP table entry %u has unknown type %u; the rest is ignored", i,
-			     type);
+			fw_warn(c, "MP table entry %u has unknown type %u; the rest is ignored", i,
+			        type);
 			break;
 		}
 		if (len - off < elen)
-			return fail(c, -EINVAL, "MP table entry %u runs past the end", i);
+			return fw_fail(c, -EINVAL, "MP table entry %u runs past the end", i);
 		const uint8_t *e = t + off;
 		if (type == MPC_CPU && (e[3] & MPC_CPU_ENABLED))
 			add_cpu(out, e[1]);
@@ -181,7 +165,7 @@ static int parse(struct mp_ctx *c, const struct phys_access *pa, struct acpi_inf
 		off += elen;
 	}
 	if (out->ncpus == 0)
-		return fail(c, -ENODEV, "MP table lists no enabled processor");
+		return fw_fail(c, -ENODEV, "MP table lists no enabled processor");
 	if (out->lapic_phys == 0)
 		out->lapic_phys = 0xFEE00000;
 	return 0;
@@ -189,20 +173,10 @@ static int parse(struct mp_ctx *c, const struct phys_access *pa, struct acpi_inf
 
 int mptable_parse(const struct phys_access *pa, struct acpi_info *out, char *err, size_t errlen)
 {
-	struct mp_ctx c = { err, errlen };
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (out == NULL)
-		return fail(&c, -EINVAL, "no output buffer");
-	memset(out, 0, sizeof(*out));
-	if (pa == NULL || pa->map == NULL)
-		return fail(&c, -EINVAL, "no physical memory access");
-	int rc = parse(&c, pa, out);
-	if (rc != 0)
-		memset(out, 0, sizeof(*out));
-	else if (out->cpus_truncated && (err == NULL || errlen == 0 || err[0] == '\0'))
-		fail(&c, 0, "more than %u processors; only the first %u are used", ACPI_MAX_CPUS,
-		     ACPI_MAX_CPUS);
+	int rc = fw_parse(0, pa, out, sizeof(*out), err, errlen, parse);
+	if (rc == 0 && out->cpus_truncated)
+		fw_warn(&(struct fw_msg){ err, errlen },
+		        "more than %u processors; only the first %u are used", ACPI_MAX_CPUS,
+		        ACPI_MAX_CPUS);
 	return rc;
 }

@@ -241,9 +241,9 @@ static int rsdp_parse(uint64_t info_phys, const uint8_t *info, uint32_t off, str
 }
 
 /* Does the work of mb2_parse() on a zeroed *out. */
-static int parse(uint64_t phys, const struct phys_access *pa, struct boot_info *out,
-                 struct fw_msg *m)
+static int parse(uint64_t phys, const struct phys_access *pa, void *out_v, struct fw_msg *m)
 {
+	struct boot_info *out = out_v;
 	struct mb2_found f = { 0 };
 	const uint8_t *info;
 	uint32_t total;
@@ -298,16 +298,5 @@ static int parse(uint64_t phys, const struct phys_access *pa, struct boot_info *
 int mb2_parse(uint64_t info_phys, const struct phys_access *pa, struct boot_info *out, char *err,
               size_t errlen)
 {
-	struct fw_msg m = fw_msg_init(err, errlen);
-	int rc;
-
-	if (out == NULL)
-		return fw_fail(&m, -EINVAL, "no output buffer");
-	memset(out, 0, sizeof(*out));
-	if (pa == NULL || pa->map == NULL)
-		return fw_fail(&m, -EINVAL, "no physical memory access");
-	rc = parse(info_phys, pa, out, &m);
-	if (rc != 0)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return fw_parse(info_phys, pa, out, sizeof(*out), err, errlen, parse);
 }

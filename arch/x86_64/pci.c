@@ -204,8 +204,8 @@ int pci_msix_route(struct pci_dev *d, unsigned entry, unsigned core, uint8_t vec
 {
 	if (!d->msix_table || entry >= d->msix_entries || core >= ncores)
 		return -EINVAL;
-	if (core_desc[core].apic_id > 255)
-		return -ERANGE; /* the message address has 8 destination bits (no remapping) */
+	if (core_desc[core].apic_id > 254)
+		return -ERANGE; /* 8 destination bits, 0xFF broadcast (no interrupt remapping) */
 	volatile uint32_t *e = d->msix_table + entry * 4; /* device memory: volatile */
 	e[0] = 0xFEE00000u | core_desc[core].apic_id << 12;
 	e[1] = 0;

@@ -146,9 +146,9 @@ static int mod_parse(const struct pvh_start_info *si, const struct phys_access *
 }
 
 /* Does the work of pvh_parse() on a zeroed *out. */
-static int parse(uint64_t phys, const struct phys_access *pa, struct boot_info *out,
-                 struct fw_msg *m)
+static int parse(uint64_t phys, const struct phys_access *pa, void *out_v, struct fw_msg *m)
 {
+	struct boot_info *out = out_v;
 	struct pvh_start_info si;
 	const uint8_t *p, *raw;
 	int rc;
@@ -201,16 +201,5 @@ static int parse(uint64_t phys, const struct phys_access *pa, struct boot_info *
 int pvh_parse(uint64_t start_info_phys, const struct phys_access *pa, struct boot_info *out,
               char *err, size_t errlen)
 {
-	struct fw_msg m = fw_msg_init(err, errlen);
-	int rc;
-
-	if (out == NULL)
-		return fw_fail(&m, -EINVAL, "no output buffer");
-	memset(out, 0, sizeof(*out));
-	if (pa == NULL || pa->map == NULL)
-		return fw_fail(&m, -EINVAL, "no physical memory access");
-	rc = parse(start_info_phys, pa, out, &m);
-	if (rc != 0)
-		memset(out, 0, sizeof(*out));
-	return rc;
+	return fw_parse(start_info_phys, pa, out, sizeof(*out), err, errlen, parse);
 }

@@ -85,6 +85,14 @@ void arch_start_cores(void)
 	}
 }
 
+unsigned arch_irq_cores(void)
+{
+	unsigned n = 0;
+	while (n < ncores && core_desc[n].apic_id <= 254)
+		n++;
+	return n;
+}
+
 void arch_doorbell(unsigned core)
 {
 	apic_send_ipi(core_desc[core].apic_id, VEC_DOORBELL);

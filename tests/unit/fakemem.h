@@ -55,4 +55,71 @@ static void mem_new(size_t size)
 	mem_size = size;
 }
 
+/* Little-endian stores into, and a load from, the fake memory. */
+static inline void w8(uint64_t a, uint8_t v)
+{
+	mem[a] = v;
+}
+
+static inline void w16(uint64_t a, uint16_t v)
+{
+	memcpy(mem + a, &v, sizeof(v));
+}
+
+static inline void w32(uint64_t a, uint32_t v)
+{
+	memcpy(mem + a, &v, sizeof(v));
+}
+
+static inline void w64(uint64_t a, uint64_t v)
+{
+	memcpy(mem + a, &v, sizeof(v));
+}
+
+static inline uint32_t r32(uint64_t a)
+{
+	uint32_t v;
+
+	memcpy(&v, mem + a, sizeof(v));
+	return v;
+}
+
+/* ---- random mutation -------------------------------------------------------------------- */
+
+static uint64_t fake_rng = 0x2545f4914f6cdd1dull; /* xorshift64 state; a test may reseed it */
+
+/* A pseudo-random number below n (fixed sequence: every run the same). */
+static inline uint32_t rnd(uint32_t n)
+{
+	fake_rng ^= fake_rng << 13;
+	fake_rng ^= fake_rng >> 7;
+	fake_rng ^= fake_rng << 17;
+	return (uint32_t)(fake_rng % n);
+}
+
+/* A range of the fake memory a mutation may hit. */
+struct fake_area {
+	uint64_t at;  /* first byte */
+	uint32_t len; /* bytes */
+};
+
+/* Copies pristine (size bytes) into mem and flips 1..6 bytes inside the areas: one bit, or one
+ * time in four the whole byte. */
+static inline void fake_mutate(const uint8_t *pristine, size_t size, const struct fake_area *areas,
+                               unsigned nareas)
+{
+	unsigned flips = 1 + rnd(6);
+
+	memcpy(mem, pristine, size);
+	for (unsigned k = 0; k < flips; k++) {
+		unsigned which = rnd(nareas);
+		uint64_t a = areas[which].at + rnd(areas[which].len ? areas[which].len : 1);
+
+		if (rnd(4) == 0)
+			mem[a] = (uint8_t)rnd(256);
+		else
+			mem[a] ^= (uint8_t)(1u << rnd(8));
+	}
+}
+
 #endif

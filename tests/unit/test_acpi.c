@@ -31,34 +31,6 @@ static int parse(uint64_t rsdp, struct acpi_info *ai)
 
 /* ---- table builders ---------------------------------------------------------------------- */
 
-static void w8(uint64_t a, uint8_t v)
-{
-	mem[a] = v;
-}
-
-static void w16(uint64_t a, uint16_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
-static void w32(uint64_t a, uint32_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
-static void w64(uint64_t a, uint64_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
-static uint32_t r32(uint64_t a)
-{
-	uint32_t v;
-
-	memcpy(&v, mem + a, sizeof(v));
-	return v;
-}
-
 static uint8_t sum(uint64_t a, uint32_t len)
 {
 	uint8_t s = 0;
@@ -841,16 +813,6 @@ TEST(small_err_buffer)
 }
 
 /* ---- random mutation --------------------------------------------------------------------- */
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull; /* xorshift64 state, fixed seed */
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
 
 /*
  * Flips bytes of a valid table set (mostly inside the tables, sometimes in lengths and

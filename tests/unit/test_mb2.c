@@ -33,24 +33,6 @@ static int parse(uint64_t at)
 	return rc;
 }
 
-static void w32(uint64_t a, uint32_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
-static void w64(uint64_t a, uint64_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
-static uint32_t r32(uint64_t a)
-{
-	uint32_t v;
-
-	memcpy(&v, mem + a, sizeof(v));
-	return v;
-}
-
 /* ---- an information builder -------------------------------------------------------------- */
 
 static uint64_t at;      /* where the next byte goes */
@@ -696,16 +678,6 @@ TEST(arguments)
 
 /* ---- random mutation --------------------------------------------------------------------- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull; /* xorshift64 state, fixed seed */
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
 /* Checks the promises of struct boot_info and mb2_parse() after a successful parse. */
 static void check_invariants(void)
 {
@@ -748,11 +720,8 @@ static void check_invariants(void)
 TEST(mutations)
 {
 	uint8_t *pristine;
-	unsigned iter, k, ok = 0, nareas = 0;
-	struct {
-		uint64_t at;
-		uint32_t len;
-	} areas[24];
+	unsigned iter, ok = 0, nareas = 0;
+	struct fake_area areas[24];
 
 	build_uefi(24);
 	areas[nareas].at = MBI_AT;
@@ -770,18 +739,7 @@ TEST(mutations)
 	if (mem == NULL)
 		abort();
 	for (iter = 0; iter < 20000; iter++) {
-		unsigned flips = 1 + rnd(6);
-
-		memcpy(mem, pristine, MEM_SIZE);
-		for (k = 0; k < flips; k++) {
-			unsigned which = rnd(nareas);
-			uint64_t a = areas[which].at + rnd(areas[which].len);
-
-			if (rnd(4) == 0)
-				mem[a] = (uint8_t)rnd(256);
-			else
-				mem[a] ^= (uint8_t)(1u << rnd(8));
-		}
+		fake_mutate(pristine, MEM_SIZE, areas, nareas);
 		if (parse(MBI_AT) == 0) {
 			ok++;
 			check_invariants();

@@ -34,16 +34,6 @@ static int parse(uint64_t si)
 	return rc;
 }
 
-static void w32(uint64_t a, uint32_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
-static void w64(uint64_t a, uint64_t v)
-{
-	memcpy(mem + a, &v, sizeof(v));
-}
-
 static void start_info(uint32_t magic, uint32_t version, uint32_t nmods, uint64_t cmdline,
                        uint64_t rsdp, uint32_t nmmap)
 {
@@ -386,16 +376,6 @@ TEST(arguments)
 
 /* ---- random mutation --------------------------------------------------------------------- */
 
-static uint64_t rng = 0x2545f4914f6cdd1dull; /* xorshift64 state, fixed seed */
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
 /* Checks the promises of struct boot_info after a successful parse. */
 static void check_invariants(void)
 {
@@ -428,15 +408,12 @@ static void check_invariants(void)
 /* Flips bytes of the start info, memory map, module list and strings, then parses. */
 TEST(mutations)
 {
-	static const struct {
-		uint64_t at;
-		uint32_t len;
-	} areas[] = {
+	static const struct fake_area areas[] = {
 		{ SI_AT, 56 },  { MMAP_AT, 24 * 5 }, { MODS_AT, 32 },   { MODCMD_AT, 8 },
 		{ CMD_AT, 32 }, { SI_AT + 12, 1 },   { SI_AT + 48, 2 }, { MMAP_AT + 8, 8 },
 	};
 	uint8_t *pristine;
-	unsigned iter, k, ok = 0;
+	unsigned iter, ok = 0;
 
 	build_qemu();
 	pristine = mem;
@@ -444,18 +421,7 @@ TEST(mutations)
 	if (mem == NULL)
 		abort();
 	for (iter = 0; iter < 20000; iter++) {
-		unsigned flips = 1 + rnd(6);
-
-		memcpy(mem, pristine, MEM_SIZE);
-		for (k = 0; k < flips; k++) {
-			unsigned which = rnd(ARRAY_SIZE(areas));
-			uint64_t a = areas[which].at + rnd(areas[which].len);
-
-			if (rnd(4) == 0)
-				mem[a] = (uint8_t)rnd(256);
-			else
-				mem[a] ^= (uint8_t)(1u << rnd(8));
-		}
+		fake_mutate(pristine, MEM_SIZE, areas, ARRAY_SIZE(areas));
 		if (parse(SI_AT) == 0) {
 			ok++;
 			check_invariants();
