@@ -16,18 +16,18 @@
  *    caller on another core sends its struct vfs_call (on its own stack) with msg_call; the
  *    handler (on_request) appends it to the queue and wakes the server thread, or starts it the
  *    first time. The server runs the calls in order, each through its mount's gate, and sends the
- *    result back with msg_call to the caller's core, where on_reply marks the call done and wakes
+ *    result back with msg_call_reply to the caller's core, where on_reply marks the call done and wakes
  *    the caller (thread_wake only works on the calling core's threads: that is why the reply is
  *    a message). The caller blocks in a loop until its call is done.
  *
  *   caller core                          owner core
  *   vfs_call_run ── msg_call ──────────> on_request: append, wake server
  *     thread_block ...                   server: gate_enter, c->fn(c), gate_leave
- *   on_reply <──────────────── msg_call ─┘
+ *   on_reply <────────── msg_call_reply ─┘
  *     done = true, thread_wake(caller)
  *
  * Visibility: the caller writes the struct before msg_call; the message ring's release/acquire
- * publishes it to the owner. The owner writes c->ret before its msg_call back; the same ordering
+ * publishes it to the owner. The owner writes c->ret before its msg_call_reply; the same ordering
  * publishes it to the caller. After sending the reply the owner never touches the struct again
  * (the caller's stack frame may be gone by then).
  */
@@ -130,7 +130,7 @@ static int serve(void *arg)
 			srv.tail = NULL;
 		c->ret = run_owned(c);
 		vfs_stats.served_calls++;
-		msg_call(c->from, on_reply, c); /* c is the caller's again */
+		msg_call_reply(c->from, on_reply, c); /* c is the caller's again */
 	}
 	return 0;
 }
@@ -159,7 +159,7 @@ static void on_request(void *arg)
 	srv.started = false;
 	srv.head = srv.tail = NULL; /* c was alone: the queue was empty and had no server */
 	c->ret = -ENOMEM;
-	msg_call(c->from, on_reply, c);
+	msg_call_reply(c->from, on_reply, c); /* a request handler's one reply: it fits */
 }
 
 /* A PERCORE address means something else on the owner core. */

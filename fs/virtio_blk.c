@@ -57,7 +57,8 @@ struct vblk_req {
 	struct thread *waiter;        /* the thread to wake */
 	bool done;                    /* set on `core` when the request completed */
 	int result;                   /* 0 or -EIO, valid when done */
-	struct vblk_req *next;        /* in a queue's list of requests waiting for descriptors */
+	struct vblk_req *next;        /* in a queue's list of requests waiting for descriptors, or
+	                               * in done_pending once completed */
 };
 
 /* One request queue: set up by the boot core, then owned by core `index` alone. */
@@ -197,6 +198,10 @@ void vblk_probe(void)
 
 /* ---- every core: its queues -------------------------------------------------------------- */
 
+/* Completed requests of other cores whose MSG_BLK_DONE found the ring full (the poll has no
+ * thread to wait): told on the next poll. */
+PERCORE static struct vblk_req *done_pending; /* [o] */
+
 static void on_done(const struct msg *m)
 {
 	struct vblk_req *r = (void *)(uintptr_t)m->w[0];
@@ -217,9 +222,26 @@ static void complete(struct vblk_req *r, int result)
 		r->done = true;
 		thread_wake(r->waiter);
 	} else {
+		/* A reply: on_done sends nothing. The ring publishes r->result with it. */
 		struct msg m = { .type = MSG_BLK_DONE, .w = { (uintptr_t)r } };
-		msg_send(r->core, &m);
+		if (msg_reply(r->core, &m) < 0) {
+			r->next = done_pending;
+			done_pending = r;
+		}
 	}
+}
+
+/* Tells the waiting cores what the last polls could not; true if some are still waiting. */
+static bool flush_done(void)
+{
+	struct vblk_req *r = done_pending;
+	done_pending = NULL;
+	while (r) {
+		struct vblk_req *next = r->next;
+		complete(r, r->result); /* back on the list if the ring is still full */
+		r = next;
+	}
+	return done_pending != NULL;
 }
 
 /* Gives waiting requests to the device while it has descriptors. */
@@ -289,7 +311,7 @@ static bool poll_queue(struct vblk_queue *q)
 
 static bool vblk_poll(void)
 {
-	bool did = false;
+	bool did = done_pending && flush_done();
 	for (unsigned i = 0; i < ndisks; i++)
 		if (core_id() < disks[i].queues)
 			did |= poll_queue(&disks[i].queue[core_id()]);

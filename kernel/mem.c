@@ -4,9 +4,14 @@
  *
  * Each core keeps its struct mem_core at the start of its own memory (core_mem[c].span[0]), and
  * its page allocator manages all its spans. Any core finds the owner of a pointer in O(1) from
- * the immutable owner table (core_of_addr), and only the owner ever writes its mem_core. kfree() of another core's block appends the pointer to a per-destination
- * batch; a batch travels home as one MSG_FREE message carrying up to 7 pointers, sent when it
- * is full or when the scheduler loop comes around (mem_flush_remote).
+ * the immutable owner table (core_of_addr), and only the owner ever writes its mem_core.
+ *
+ * Remote frees. kfree() of another core's block links the block into a per-owner chain through
+ * its own first word (a freed block is ours until it is home: no memory is allocated to free
+ * memory). A chain travels home as one MSG_FREE reply carrying its head and length, sent when it
+ * reaches FREE_BATCH blocks or when the scheduler loop comes around (mem_flush_remote); the
+ * owner walks it and frees each block. A chain that finds its ring full (possible only without a
+ * thread: a handler, the scheduler loop) simply stays and goes with the next try.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -19,7 +24,7 @@
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 
-#define FREE_BATCH 7
+#define FREE_BATCH 64 /* blocks a chain collects before it goes home on its own */
 
 struct mem_core {
 	struct kmem km;           /* [o] page allocator */
@@ -28,14 +33,20 @@ struct mem_core {
 	uint64_t remote_received; /* [o] blocks other cores sent home to us */
 } __cacheline_aligned;
 
-struct free_batch {
-	void *ptr[FREE_BATCH]; /* [o] blocks owned by one other core */
-	unsigned n;            /* [o] */
+/* A freed block on its way home, linked through its first word. */
+struct free_link {
+	struct free_link
+	        *next; /* [o] of the freeing core until the chain is sent, then the owner's */
 };
 
-PERCORE static struct mem_core *self_mem;            /* [o] this core's mem_core */
-PERCORE static struct free_batch batches[MAX_CORES]; /* [o] by destination core */
-PERCORE static struct coreset batches_pending;       /* [o] c: batches[c] non-empty */
+struct free_chain {
+	struct free_link *head; /* [o] blocks owned by one other core, most recent first */
+	uint32_t n;             /* [o] how many */
+};
+
+PERCORE static struct mem_core *self_mem;           /* [o] this core's mem_core */
+PERCORE static struct free_chain chains[MAX_CORES]; /* [o] by owner core */
+PERCORE static struct coreset chains_pending;       /* [o] c: chains[c] non-empty */
 
 const uint16_t *mem_owner; /* [I] */
 size_t mem_owner_entries;  /* [I] */
@@ -94,16 +105,17 @@ void *kzalloc(size_t size)
 	return p;
 }
 
-static void send_batch(unsigned dst)
+/* Sends the chain for dst home; a full ring (without a thread) leaves it for the next try. */
+static void send_chain(unsigned dst)
 {
-	struct free_batch *b = &batches[dst];
-	struct msg m = { .type = MSG_FREE, .arg = b->n };
-	for (unsigned i = 0; i < b->n; i++)
-		m.w[i] = (uintptr_t)b->ptr[i];
-	self_mem->remote_sent += b->n;
-	b->n = 0;
-	coreset_del(&batches_pending, dst);
-	msg_send(dst, &m);
+	struct free_chain *ch = &chains[dst];
+	struct msg m = { .type = MSG_FREE, .arg = ch->n, .w = { (uintptr_t)ch->head } };
+	/* A reply: on_free sends nothing. The ring's release orders our link stores before it. */
+	if (msg_reply(dst, &m) < 0)
+		return;
+	self_mem->remote_sent += ch->n;
+	*ch = (struct free_chain){ NULL, 0 };
+	coreset_del(&chains_pending, dst);
 }
 
 void kfree(void *p)
@@ -118,33 +130,42 @@ void kfree(void *p)
 			panic("kfree(%p): not a live heap block (double free?)", p);
 		return;
 	}
-	struct free_batch *b = &batches[owner];
-	b->ptr[b->n++] = p;
-	coreset_add(&batches_pending, (unsigned)owner);
-	if (b->n == FREE_BATCH)
-		send_batch((unsigned)owner);
+	struct free_chain *ch = &chains[owner];
+	struct free_link *l = p;
+	l->next = ch->head;
+	ch->head = l;
+	if (ch->n++ == 0)
+		coreset_add(&chains_pending, (unsigned)owner);
+	if (ch->n >= FREE_BATCH)
+		send_chain((unsigned)owner);
 }
 
 bool mem_remote_pending(void)
 {
-	return !coreset_empty(&batches_pending);
+	return !coreset_empty(&chains_pending);
 }
 
 void mem_flush_remote(void)
 {
-	for (int c; (c = coreset_first(&batches_pending)) >= 0;)
-		send_batch((unsigned)c);
+	struct coreset todo = chains_pending;
+	for (int c; (c = coreset_first(&todo)) >= 0;) {
+		coreset_del(&todo, (unsigned)c);
+		send_chain((unsigned)c);
+	}
 }
 
 static void on_free(const struct msg *m)
 {
-	if (m->arg > FREE_BATCH)
-		panic("MSG_FREE from core %u with %u blocks", m->src, m->arg);
-	for (unsigned i = 0; i < m->arg; i++) {
-		void *p = (void *)(uintptr_t)m->w[i];
-		if (heap_free(&self_mem->heap, p) < 0)
-			panic("remote free of %p from core %u: not a live block of core %u", p,
-			      m->src, core_id());
+	struct free_link *l = (struct free_link *)(uintptr_t)m->w[0];
+	for (uint32_t i = 0; i < m->arg; i++) {
+		if (!l)
+			panic("MSG_FREE from core %u: a chain of %u blocks ends after %u", m->src,
+			      m->arg, i);
+		struct free_link *next = l->next; /* read before the block is free again */
+		if (heap_free(&self_mem->heap, l) < 0)
+			panic("remote free of %p from core %u: not a live block of core %u",
+			      (void *)l, m->src, core_id());
+		l = next;
 	}
 	self_mem->remote_received += m->arg;
 }

@@ -1,25 +1,35 @@
 /*
  * msg.c - message rings between cores, handler dispatch, doorbells, barriers.
  *
- * Layout in the shared region: one array of ncores x ncores rings, ring (src, dst) at index
- * src * ncores + dst (the owner of a ring is arithmetic, not a lookup), each of msg_slots
- * 64-byte messages (kernel/ring.c), and one cache line per core holding its "idle" flag. Ring
+ * Requests and replies (include/isle/msg.h has the contract). Every ordered pair of cores has
+ * two rings: requests (msg_send, msg_call), whose handlers may send, and replies (msg_reply,
+ * msg_call_reply), whose handlers never do. A core always takes the replies waiting for it, and
+ * takes a request from a core only while its own reply ring to that core has room: the one
+ * reply a request handler may send to the request's source then always fits. So nothing that
+ * runs without a thread ever has to wait for room or allocate a queue (a send that finds its
+ * ring full returns -EAGAIN and the caller keeps the work), and two cores can never each wait
+ * for the other: replies, which need nothing, always drain.
+ *
+ * Layout in the shared region: two arrays of ncores x ncores rings, ring (src, dst) at index
+ * src * ncores + dst (the owner of a ring is arithmetic, not a lookup), of 64-byte messages
+ * (kernel/ring.c), and one cache line per core for its "idle" flag and one for its inbox. Ring
  * memory grows with the square of the cores, so rings get fewer slots as cores are added:
- * 64 up to 64 cores, 32 up to 128, 16 beyond; what one core receives stays about 270-310 KiB
- * (at 255 cores the rings take 77 MiB in all).
- * The only stores another core ever sees from us are to rings where we are the producer
- * (tail, slots) or consumer (head), and to our own idle flag.
+ * requests 64 up to 64 cores, 32 up to 128, 16 beyond; replies half that, at least 8 (255 cores:
+ * 122 MiB in all). The only stores another core ever sees from us are to rings where we are the
+ * producer (tail, slots) or consumer (head), to our bits in other cores' inboxes, and to our own
+ * idle flag.
  *
  * Which rings to look at (kernel/inbox.h). Every core has an inbox in the shared region with one
- * bit per sender: a sender marks its bit after a push, and the receiver looks only at the rings
- * its inbox names (plus those its poll budget left messages in), so a pass costs the same
+ * bit per sender: a sender marks its bit after a push (request or reply), and the receiver looks
+ * only at the rings its inbox names (plus those it left messages in), so a pass costs the same
  * whatever the number of cores.
  *
  * Doorbell protocol (no lost wake-ups). The sender pushes, then fences, then marks its bit in
  * the destination's inbox, then reads the destination's idle flag and sends an IPI if it is set.
  * The destination, with interrupts off, sets its idle flag, fences, then looks at its inbox once
  * more before it halts. Either the sender sees idle = 1 (and the IPI ends the halt), or the
- * destination sees the bit.
+ * destination sees the bit. A send that finds the ring full rings the doorbell too, so a halted
+ * destination wakes and makes room.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -33,46 +43,38 @@
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 
-#define MSG_RING_SLOTS_MAX 64 /* slots per ring up to 64 cores */
+#define MSG_RING_SLOTS_MAX 64 /* request slots per ring up to 64 cores */
 #define MSG_RING_SLOTS_MIN 16 /* and never fewer than this */
+#define MSG_REPLY_SLOTS_MIN 8 /* reply rings have half the slots, at least this many */
 #define POLL_BUDGET 32 /* messages per ring per poll, so one busy sender cannot starve others */
+
+enum { REQ, REP }; /* the two rings of a pair */
 
 struct core_flag {
 	uint32_t idle; /* [a] written by the owner core, read by senders; see the protocol above */
 } __cacheline_aligned;
 
-/* A message that found its ring full while we were in handler context. */
-struct overflow {
-	struct overflow *next; /* [o] */
-	struct msg m;          /* [o] */
-};
-
-struct overflow_queue {
-	struct overflow *head, *tail; /* [o] FIFO per destination */
-};
-
-static char *rings;                   /* [I] the ring array; each ring's lines are [a] (ring.c) */
-static size_t ring_stride;            /* [I] bytes per ring */
+static char *rings[2];                /* [I] the ring arrays; each ring's lines are [a] (ring.c) */
+static size_t ring_stride[2];         /* [I] bytes per ring */
 static struct core_flag *flags;       /* [I] pointer to ncores flags */
 static struct inbox *inboxes;         /* [I] pointer to ncores inboxes; their bits are [a] */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
-PERCORE static struct overflow_queue overflow[MAX_CORES]; /* [o] by destination */
-PERCORE static struct coreset overflow_pending;           /* [o] c: overflow[c] non-empty */
-PERCORE static struct msg_stats stats;                    /* [o] */
-PERCORE static struct coreset carry;          /* [o] rings the poll budget left messages in */
+PERCORE static struct msg_stats stats;        /* [o] */
+PERCORE static struct coreset carry;          /* [o] sources left with messages to take */
+PERCORE static bool in_reply;                 /* [o] a reply handler runs (it may not send) */
 PERCORE static uint32_t barrier_arrived[2];   /* [o] by generation parity */
 PERCORE static uint32_t barrier_gen;          /* [o] barriers entered so far */
 PERCORE static struct thread *barrier_waiter; /* [o] thread waiting in core_barrier */
 
 extern const struct msg_handler __msg_handlers_start[], __msg_handlers_end[];
 
-static struct ring *ring_of(unsigned src, unsigned dst)
+static struct ring *ring_of(unsigned src, unsigned dst, int kind)
 {
-	return (struct ring *)(rings + (size_t)(src * ncores + dst) * ring_stride);
+	return (struct ring *)(rings[kind] + (size_t)(src * ncores + dst) * ring_stride[kind]);
 }
 
-/* Slots per ring with n cores: a power of two, halved as the cores double past 64. */
+/* Request slots per ring with n cores: a power of two, halved as the cores double past 64. */
 static unsigned msg_slots(unsigned n)
 {
 	unsigned slots = MSG_RING_SLOTS_MAX;
@@ -81,28 +83,37 @@ static unsigned msg_slots(unsigned n)
 	return slots;
 }
 
+static unsigned reply_slots(unsigned n)
+{
+	return MAX(msg_slots(n) / 2, MSG_REPLY_SLOTS_MIN);
+}
+
 size_t msg_shared_bytes(unsigned n)
 {
-	return (size_t)n * n * ring_bytes(msg_slots(n)) + (size_t)n * sizeof(struct core_flag) +
-	       (size_t)n * sizeof(struct inbox) + 3 * CACHELINE;
+	return (size_t)n * n * (ring_bytes(msg_slots(n)) + ring_bytes(reply_slots(n))) +
+	       (size_t)n * (sizeof(struct core_flag) + sizeof(struct inbox)) + 4 * CACHELINE;
 }
 
 void msg_init(void)
 {
-	unsigned n = ncores, slots = msg_slots(n);
-	ring_stride = ring_bytes(slots);
-	/* Not zeroed: ring_init writes all a ring needs (its slots need no initial value). */
-	rings = boot_alloc_raw((size_t)n * n * ring_stride);
+	unsigned n = ncores, slots[2] = { msg_slots(n), reply_slots(n) };
+	for (int k = REQ; k <= REP; k++) {
+		ring_stride[k] = ring_bytes(slots[k]);
+		/* Not zeroed: ring_init writes all a ring needs (its slots need no initial value). */
+		rings[k] = boot_alloc_raw((size_t)n * n * ring_stride[k]);
+	}
 	flags = boot_alloc(sizeof(*flags) * n);
 	inboxes = boot_alloc(sizeof(*inboxes) * n);
-	if (!rings || !flags || !inboxes)
+	if (!rings[REQ] || !rings[REP] || !flags || !inboxes)
 		boot_fail("no shared memory for %u x %u message rings", n, n);
 	for (unsigned src = 0; src < n; src++)
 		for (unsigned dst = 0; dst < n; dst++)
 			if (src != dst) /* no ring from a core to itself */
-				ring_init(ring_of(src, dst), slots);
-	log_info("msg: %u rings of %u slots, %zu KiB in all", n * (n - 1), slots,
-	         ((size_t)n * n * ring_stride) >> 10);
+				for (int k = REQ; k <= REP; k++)
+					ring_init(ring_of(src, dst, k), slots[k]);
+	log_info("msg: %u rings of %u request and %u reply slots, %zu KiB in all", n * (n - 1),
+	         slots[REQ], slots[REP],
+	         ((size_t)n * n * (ring_stride[REQ] + ring_stride[REP])) >> 10);
 	for (const struct msg_handler *h = __msg_handlers_start; h < __msg_handlers_end; h++) {
 		kassert(h->type > MSG_NONE && h->type < MSG_TYPE_MAX && !handlers[h->type]);
 		handlers[h->type] = h->fn;
@@ -124,91 +135,101 @@ static void doorbell(unsigned dst)
 	}
 }
 
-static void overflow_add(unsigned dst, const struct msg *m)
-{
-	struct overflow *o = kmalloc(sizeof(*o));
-	if (!o)
-		panic("out of memory queueing a message for core %u", dst);
-	o->next = NULL;
-	o->m = *m;
-	struct overflow_queue *q = &overflow[dst];
-	if (q->tail)
-		q->tail->next = o;
-	else
-		q->head = o;
-	q->tail = o;
-	coreset_add(&overflow_pending, dst);
-}
-
-/* Moves queued overflow messages into their rings while there is room. */
-static void overflow_flush(void)
-{
-	struct coreset pending = overflow_pending;
-	for (int d; (d = coreset_first(&pending)) >= 0;) {
-		unsigned dst = (unsigned)d;
-		coreset_del(&pending, dst);
-		struct overflow_queue *q = &overflow[dst];
-		bool pushed = false;
-		while (q->head && ring_push(ring_of(core_id(), dst), &q->head->m)) {
-			struct overflow *o = q->head;
-			q->head = o->next;
-			kfree(o);
-			pushed = true;
-		}
-		if (!q->head) {
-			q->tail = NULL;
-			coreset_del(&overflow_pending, dst);
-		}
-		if (pushed)
-			doorbell(dst);
-	}
-}
-
-int msg_send(unsigned dst, struct msg *m)
+/* Pushes m into ring (self, dst, kind). A thread waits for room; anything else gets -EAGAIN. */
+static int push(unsigned dst, struct msg *m, int kind)
 {
 	if (dst >= ncores || dst == core_id() || m->type == MSG_NONE || m->type >= MSG_TYPE_MAX)
 		return -EINVAL;
+	if (in_reply) {
+		static bool
+		        said; /* once per image: a broken handler would say it at every message */
+		if (!said) {
+			said = true;
+			log_error("msg: a reply handler (type %u) tried to send type %u: refused",
+			          m->type, m->type);
+		}
+		return -EPERM;
+	}
 	m->src = (uint16_t)core_id();
-	stats.sent++;
-	struct ring *r = ring_of(core_id(), dst);
-	if (!coreset_has(&overflow_pending, dst) && ring_push(r, m)) {
+	struct ring *r = ring_of(core_id(), dst, kind);
+	if (ring_push(r, m)) {
+		stats.sent++;
 		doorbell(dst);
 		return 0;
 	}
 	stats.full_waits++;
 	if (!thread_self()) {
-		overflow_add(dst, m); /* handler context: may not block */
-		return 0;
+		doorbell(dst); /* a halted destination wakes and makes room */
+		return -EAGAIN;
 	}
-	/* Back-pressure: wait until the destination has made room, keeping order with any
-	 * messages already queued in overflow. */
-	while (coreset_has(&overflow_pending, dst) || !ring_push(r, m)) {
+	/* Back-pressure: wait until the destination has made room. */
+	do {
 		doorbell(dst);
 		thread_yield();
-	}
+	} while (!ring_push(r, m));
+	stats.sent++;
 	doorbell(dst);
 	return 0;
 }
 
+int msg_send(unsigned dst, struct msg *m)
+{
+	return push(dst, m, REQ);
+}
+
+int msg_reply(unsigned dst, struct msg *m)
+{
+	return push(dst, m, REP);
+}
+
 int msg_broadcast(struct msg *m)
 {
+	int err = 0;
 	for (unsigned c = 0; c < ncores; c++) {
 		if (c == core_id())
 			continue;
 		struct msg copy = *m;
-		int err = msg_send(c, &copy);
-		if (err)
-			return err;
+		int e = msg_send(c, &copy);
+		if (e && !err)
+			err = e;
 	}
-	return 0;
+	return err;
+}
+
+static void dispatch(const struct msg *m)
+{
+	stats.received++;
+	msg_fn fn = m->type < MSG_TYPE_MAX ? handlers[m->type] : NULL;
+	if (!fn)
+		panic("message of unknown type %u from core %u", m->type, m->src);
+	fn(m);
+}
+
+/* Takes what ring (src, self) of this kind holds, up to the budget; true if it left some. For
+ * requests, only while the reply ring back to src has room. */
+static bool take(unsigned src, int kind, bool *any)
+{
+	unsigned self = core_id();
+	struct ring *r = ring_of(src, self, kind);
+	struct ring *back = ring_of(self, src, REP);
+	struct msg m;
+	for (unsigned i = 0; i < POLL_BUDGET; i++) {
+		if (kind == REQ && !ring_has_room(back))
+			return !ring_empty(r); /* no room for a reply: leave the requests there */
+		if (!ring_pop(r, &m))
+			return false;
+		*any = true;
+		in_reply = kind == REP;
+		dispatch(&m);
+		in_reply = false;
+	}
+	return !ring_empty(r);
 }
 
 bool msg_poll(void)
 {
 	bool any = false;
 	unsigned self = core_id();
-	if (!coreset_empty(&overflow_pending))
-		overflow_flush();
 	struct coreset set = carry;
 	memset(&carry, 0, sizeof(carry));
 	inbox_take(&inboxes[self], &set);
@@ -217,18 +238,11 @@ bool msg_poll(void)
 		coreset_del(&set, src);
 		if (src >= ncores || src == self)
 			continue; /* no such ring: a stray bit costs nothing more */
-		struct ring *r = ring_of(src, self);
-		struct msg m;
-		unsigned i;
-		for (i = 0; i < POLL_BUDGET && ring_pop(r, &m); i++) {
-			any = true;
-			stats.received++;
-			msg_fn fn = m.type < MSG_TYPE_MAX ? handlers[m.type] : NULL;
-			if (!fn)
-				panic("message of unknown type %u from core %u", m.type, m.src);
-			fn(&m);
-		}
-		if (i == POLL_BUDGET && !ring_empty(r))
+		/* Replies first: they need nothing, and they make room for our own requests' replies
+		 * on the other side. */
+		bool left = take(src, REP, &any);
+		left |= take(src, REQ, &any);
+		if (left)
 			coreset_add(&carry, src); /* more there: next pass, without a new mark */
 	}
 	return any;
@@ -236,8 +250,7 @@ bool msg_poll(void)
 
 bool msg_pending(void)
 {
-	return !coreset_empty(&overflow_pending) || mem_remote_pending() ||
-	       !coreset_empty(&carry) || inbox_any(&inboxes[core_id()]);
+	return mem_remote_pending() || !coreset_empty(&carry) || inbox_any(&inboxes[core_id()]);
 }
 
 void msg_set_idle(bool idle)
@@ -267,6 +280,12 @@ int msg_call(unsigned dst, void (*fn)(void *arg), void *arg)
 {
 	struct msg m = { .type = MSG_CALL, .w = { (uintptr_t)fn, (uintptr_t)arg } };
 	return msg_send(dst, &m);
+}
+
+int msg_call_reply(unsigned dst, void (*fn)(void *arg), void *arg)
+{
+	struct msg m = { .type = MSG_CALL, .w = { (uintptr_t)fn, (uintptr_t)arg } };
+	return msg_reply(dst, &m);
 }
 
 static void on_barrier(const struct msg *m)

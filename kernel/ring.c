@@ -144,3 +144,12 @@ unsigned ring_free_slots(struct ring *r)
 	r->ring_head_seen = __atomic_load_n(&r->ring_head, __ATOMIC_ACQUIRE);
 	return r->ring_nslots - (r->ring_tail - r->ring_head_seen);
 }
+
+bool ring_has_room(struct ring *r)
+{
+	if (r->ring_tail - r->ring_head_seen != r->ring_nslots)
+		return true; /* room as far as we know, and head only grows */
+	/* Acquire: as in ring_push, the consumer is done with the slots it gave back. */
+	r->ring_head_seen = __atomic_load_n(&r->ring_head, __ATOMIC_ACQUIRE);
+	return r->ring_tail - r->ring_head_seen != r->ring_nslots;
+}

@@ -73,4 +73,11 @@ bool ring_empty(const struct ring *r);
  */
 unsigned ring_free_slots(struct ring *r);
 
+/*
+ * Whether a push would succeed right now: the producer's cached view first, a fresh read of the
+ * consumer's index only when that view says full. Producer only; the answer stays true until
+ * this side pushes (the consumer only ever makes room).
+ */
+bool ring_has_room(struct ring *r);
+
 #endif

@@ -30,7 +30,7 @@ enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
 
 struct thread {
 	void *sp;                /* [o] saved stack pointer while not running */
-	struct thread *next;     /* [o] run-queue link */
+	struct thread *next;     /* [o] run-queue link; for a zombie, the joins_pending link */
 	enum thread_state state; /* [o] */
 	unsigned core;           /* [I] the core it lives on (read by joiners elsewhere) */
 	unsigned slot;           /* [o] stack slot */
@@ -56,16 +56,17 @@ struct remote_wait {
 };
 
 struct sched {
-	void *sp;                   /* [o] scheduler context's saved stack pointer */
-	struct thread *current;     /* [o] running thread, NULL in scheduler context */
-	struct thread *head, *tail; /* [o] run queue, FIFO */
-	struct timerq timers;       /* [o] */
-	uint16_t *free_slots;       /* [o] stack slots given back */
-	uint8_t *slot_pages;        /* [o] pages mapped at the top of each slot (kept for life) */
-	size_t stack_pages;         /* [o] sum of slot_pages */
-	unsigned nfree_slots;       /* [o] */
-	unsigned next_slot;         /* [o] slots never used start here */
-	uint64_t start_ns;          /* [o] when this core started scheduling */
+	void *sp;                     /* [o] scheduler context's saved stack pointer */
+	struct thread *current;       /* [o] running thread, NULL in scheduler context */
+	struct thread *head, *tail;   /* [o] run queue, FIFO */
+	struct thread *joins_pending; /* [o] ended threads whose remote joiner is not told yet */
+	struct timerq timers;         /* [o] */
+	uint16_t *free_slots;         /* [o] stack slots given back */
+	uint8_t *slot_pages;          /* [o] pages mapped at the top of each slot (kept for life) */
+	size_t stack_pages;           /* [o] sum of slot_pages */
+	unsigned nfree_slots;         /* [o] */
+	unsigned next_slot;           /* [o] slots never used start here */
+	uint64_t start_ns;            /* [o] when this core started scheduling */
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
 	struct sched_stats stats;            /* [o] */
@@ -195,7 +196,7 @@ static void on_create(const struct msg *m)
 		return;
 	}
 	struct msg r = { .type = MSG_THREAD_CREATED, .w = { m->w[3], (uintptr_t)t } };
-	msg_send(m->src, &r);
+	msg_reply(m->src, &r); /* a request handler's one reply: it fits */
 }
 MSG_HANDLER(MSG_THREAD_CREATE, on_create);
 
@@ -293,13 +294,30 @@ __noreturn void thread_exit(int ret)
 	panic("zombie thread resumed");
 }
 
+/* Tells a remote joiner that t ended, and frees t; if the reply ring is full (the scheduler
+ * loop has no thread to wait), t waits on joins_pending and the loop tries again. */
 static void send_joined(struct thread *t)
 {
 	struct msg m = { .type = MSG_THREAD_JOINED,
 		         .w = { (uintptr_t)t->joiner },
 		         .arg = (uint32_t)t->ret };
-	msg_send(t->joiner_core, &m);
+	if (msg_reply(t->joiner_core, &m) < 0) {
+		t->next = S.joins_pending;
+		S.joins_pending = t;
+		return;
+	}
 	kfree(t);
+}
+
+static void flush_joins(void)
+{
+	struct thread *t = S.joins_pending;
+	S.joins_pending = NULL;
+	while (t) {
+		struct thread *next = t->next;
+		send_joined(t); /* puts it back if the ring is still full */
+		t = next;
+	}
 }
 
 /* The scheduler loop runs this after switching away from a thread that ended. */
@@ -323,7 +341,7 @@ static void on_join(const struct msg *m)
 	struct thread *t = (struct thread *)(uintptr_t)m->w[0];
 	if (t->detached || t->joined) {
 		struct msg r = { .type = MSG_THREAD_JOINED, .w = { m->w[1], (uint64_t)-EINVAL } };
-		msg_send(m->src, &r);
+		msg_reply(m->src, &r); /* a request handler's one reply: it fits */
 		return;
 	}
 	t->joined = true;
@@ -458,7 +476,8 @@ static bool poll_devices(void)
 static bool work_waiting(void)
 {
 	struct timer *first = timerq_first(&S.timers);
-	return S.head || msg_pending() || (first && first->deadline <= now_ns()) || poll_devices();
+	return S.head || S.joins_pending || msg_pending() ||
+	       (first && first->deadline <= now_ns()) || poll_devices();
 }
 
 static void idle(void)
@@ -472,7 +491,7 @@ static void idle(void)
 	irq_disable();
 	msg_set_idle(true);
 	/* A device interrupt whose data the last look missed set irq_seen: don't halt then. */
-	if (!S.head && !msg_pending() && !irq_seen_since_clear()) {
+	if (!S.head && !S.joins_pending && !msg_pending() && !irq_seen_since_clear()) {
 		struct timer *first = timerq_first(&S.timers);
 		uint64_t t0 = now_ns();
 		if (!first || first->deadline > t0) {
@@ -494,6 +513,8 @@ __noreturn void sched_run(void)
 	for (;;) {
 		msg_poll();
 		mem_flush_remote();
+		if (S.joins_pending)
+			flush_joins();
 		run_timers();
 		poll_devices();
 		struct thread *t = runq_pop();

@@ -5,13 +5,16 @@
 #include <isle/msg.h>
 #include "kernel/console.h"
 #include "kernel/core.h"
+#include "kernel/coreset.h"
 #include "lwip/dhcp.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "net/addr.h"
 
-PERCORE static struct netif *own; /* [o] this core's interface on the NIC, or NULL */
-PERCORE static bool shared_nic;   /* [o] the NIC is shared: core 0 speaks for all */
+PERCORE static struct netif *own;     /* [o] this core's interface on the NIC, or NULL */
+PERCORE static bool shared_nic;       /* [o] the NIC is shared: core 0 speaks for all */
+PERCORE static struct msg lease;      /* [o] core 0: the last lease, as sent to the others */
+PERCORE static struct coreset untold; /* [o] core 0: cores not told the last lease yet */
 
 bool net_addr_dhcp(void)
 {
@@ -87,11 +90,26 @@ static void status_changed(struct netif *nif)
 	log_info("net: address %s (dhcp), gateway %s", ip, gw);
 	if (!shared_nic)
 		return;
-	struct msg m = { .type = MSG_NET_ADDR,
-		         .w = { ip4_addr_get_u32(netif_ip4_addr(nif)),
-		                ip4_addr_get_u32(netif_ip4_netmask(nif)),
-		                ip4_addr_get_u32(netif_ip4_gw(nif)) } };
-	msg_broadcast(&m); /* a rare event: a lease */
+	/* Told from net_addr_flush, not from here: this may run inside a message handler. */
+	lease = (struct msg){ .type = MSG_NET_ADDR,
+		              .w = { ip4_addr_get_u32(netif_ip4_addr(nif)),
+		                     ip4_addr_get_u32(netif_ip4_netmask(nif)),
+		                     ip4_addr_get_u32(netif_ip4_gw(nif)) } };
+	for (unsigned c = 0; c < ncores; c++)
+		if (c != core_id())
+			coreset_add(&untold, c);
+}
+
+bool net_addr_flush(void)
+{
+	for (int c; (c = coreset_first(&untold)) >= 0;) {
+		struct msg m = lease;
+		/* A reply: on_addr sends nothing. A full ring: the next poll tries again. */
+		if (msg_reply((unsigned)c, &m) < 0)
+			return true;
+		coreset_del(&untold, (unsigned)c);
+	}
+	return false;
 }
 
 void net_addr_start(struct netif *nif, unsigned nic, bool shared)

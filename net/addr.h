@@ -20,5 +20,8 @@ bool net_addr_dhcp(void);
 /* Configures nif, this core's interface on NIC `nic`; shared: one NIC for all cores. Call once
  * per core, after netif_add and netif_set_up. */
 void net_addr_start(struct netif *nif, unsigned nic, bool shared);
+/* Sends a new lease to the cores not told yet (net_poll calls it; the DHCP callback may run
+ * inside a message handler, which may not send). True while some are left. */
+bool net_addr_flush(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 #include "kernel/core.h"
+#include "net/addr.h"
 #include "net/stack.h"
 #include "net/virtio_net.h"
 
@@ -73,6 +74,8 @@ bool net_poll(void)
 		}
 	}
 	sys_check_timeouts();
+	if (net_addr_flush())
+		did = true; /* a lease still to tell: keep polling until the rings have room */
 	uint32_t ms = sys_timeouts_sleeptime();
 	if (ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
 		uint64_t deadline = now_ns() + (uint64_t)ms * 1000000;

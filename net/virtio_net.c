@@ -646,17 +646,24 @@ static err_t vnet_netif_init(struct netif *nif)
 	return ERR_OK;
 }
 
-/* Gives a copy of a frame to other cores (ARP) or to core 0 (DHCP replies). */
+/* Gives a copy of a frame to another core (ARP to every core, DHCP to core 0). A reply (on_frame
+ * sends nothing); from the poll, with no thread to wait, a full ring drops the copy, counted:
+ * like a frame the wire lost, never a stall. */
 static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len, bool vouched)
 {
 	if (dst >= ncores || !core_pair[dst] || dst == core_id())
 		return;
 	void *copy = kmalloc(len);
-	if (!copy)
+	if (!copy) {
+		net_count_drop();
 		return;
+	}
 	memcpy(copy, frame, len);
 	struct msg m = { .type = MSG_NET_FRAME, .arg = len, .w = { (uintptr_t)copy, vouched } };
-	msg_send(dst, &m);
+	if (msg_reply(dst, &m) < 0) {
+		kfree(copy);
+		net_count_drop();
+	}
 }
 
 /* Hands a frame to lwIP; it checks the checksums unless the device vouched for them. */

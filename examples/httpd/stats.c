@@ -4,7 +4,7 @@
  * No core reads another's counters. The worker answering /stats (on its "home" core) puts a
  * struct stats_request on its stack and msg_call()s stats_collect() on every other core. There,
  * in handler context, stats_collect() kmallocs a snapshot, fills it from that core's own
- * counters and msg_call()s stats_deliver() back home with the pointer: the snapshot now belongs
+ * counters and msg_call_reply()s stats_deliver() back home with the pointer: the snapshot now belongs
  * to home. stats_deliver() (home, handler context) files it in the request and wakes the worker,
  * which sleeps until every core has answered. The worker formats the JSON and kfree()s the
  * snapshots; each goes back to the core that allocated it as a remote free. A core without
@@ -85,9 +85,9 @@ static void stats_collect(void *arg)
 	struct stats_request *req = arg;
 	struct stats_snapshot *s = snapshot_take(req);
 	if (s)
-		msg_call(req->home, stats_deliver, s);
+		msg_call_reply(req->home, stats_deliver, s); /* the request's one reply */
 	else
-		msg_call(req->home, stats_missing, req);
+		msg_call_reply(req->home, stats_missing, req);
 }
 
 /* A growing JSON text in a fixed heap block; overflow is remembered, not written. */

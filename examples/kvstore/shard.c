@@ -8,7 +8,7 @@
  * pipeline of 16 requests costs two messages per core, not 32. The list's life:
  *   home thread   shard_send: kmalloc the part, copy the arguments, append it to the batch;
  *                 shard_flush: msg_send KV_MSG_PARTS with the list
- *   shard core    on_parts (handler): shard_apply each part into part->reply, msg_send
+ *   shard core    on_parts (handler): shard_apply each part into part->reply, msg_reply
  *                 KV_MSG_REPLIES back home with the same list
  *   home core     on_replies (handler): file each reply in its slot (which keeps the part:
  *                 a small reply is still in it), count the replies in, wake the connection's
@@ -157,7 +157,9 @@ static void send_home(void *arg)
 {
 	struct kv_part *list = arg;
 	struct msg r = { .type = KV_MSG_REPLIES, .w = { (uintptr_t)list } };
-	msg_send(list->home, &r); /* from a handler this never blocks (overflow queue) */
+	/* A reply (on_replies sends nothing): from on_parts, its one reply, which always fits; from
+	 * the log thread, which waits for room if need be. */
+	msg_reply(list->home, &r);
 }
 
 /* On the shard's core, handler context: run them, send them home. */

@@ -25,7 +25,7 @@ struct trip {
 static void on_ping(const struct msg *m)
 {
 	struct msg r = { .type = MSG_PONG, .w = { m->w[0] } };
-	msg_send(m->src, &r);
+	msg_reply(m->src, &r); /* on_pong sends nothing: a reply, which always fits here */
 }
 MSG_HANDLER(MSG_PING, on_ping);
 

@@ -1,23 +1,35 @@
 /*
  * isle/msg.h - messages between cores.
  *
- * Every ordered pair of cores (src, dst) has one single-producer/single-consumer ring of
- * 64-byte messages in shared memory; nothing else is shared between cores. A message names a
- * type; the destination core runs the handler registered for that type with MSG_HANDLER.
+ * Every ordered pair of cores (src, dst) has two single-producer/single-consumer rings of 64-byte
+ * messages in shared memory, one for requests and one for replies; nothing else is shared
+ * between cores. A message names a type; the destination core runs the handler registered for
+ * that type with MSG_HANDLER.
+ *
+ * Requests and replies. A request (msg_send, msg_call, msg_broadcast) is a message whose handler
+ * MAY send: one reply (msg_reply, msg_call_reply) back to the request's source, and requests of
+ * its own. A reply is a message whose handler MUST NOT send anything: it wakes a thread, stores
+ * a result, frees memory. A core always takes the replies waiting for it, and takes a request
+ * from a core only while its own reply ring to that core has room, so a request handler's first
+ * reply to m->src never finds its ring full; no send allocates memory, and two busy cores can
+ * never each wait for the other to make room.
  *
  * Contract:
  *  - Handlers run on the destination core in scheduler context (between threads), one at a
- *    time, in the order each sender sent. A handler MUST NOT block (no sleep, join, recv); it
- *    MAY send messages, wake threads, allocate and free.
- *  - msg_send never loses a message. From a thread, a full ring makes the sender yield until
- *    the destination catches up (back-pressure). From a handler, the message waits in a private
- *    overflow queue and goes out in order when there is room.
+ *    time, in the order each sender sent on each of the two rings (a core's requests arrive in
+ *    order, and so do its replies; a request and a reply are not ordered with each other). A
+ *    handler MUST NOT block (no sleep, join, recv); it MAY wake threads, allocate and free.
+ *  - From a thread, a send never fails for a full ring: the sender yields until the destination
+ *    catches up (back-pressure), and nothing is lost.
+ *  - Without a thread (a handler, the scheduler loop, a driver's poll), a send that finds its
+ *    ring full returns -EAGAIN and sends nothing: the caller keeps the work and tries again
+ *    later. The one exception is a request handler's first reply to m->src, which always fits.
+ *  - A reply handler that sends gets -EPERM (and the log says so once).
  *  - Pointers in a message MAY point to heap or stack memory (both are mapped on every core),
  *    never to a PERCORE variable. Whoever receives a heap block in a message owns it; freeing it
  *    on any core is fine (a remote free sends it home).
  *  - A sending core wakes an idle destination with an interrupt only when it is halted.
- *  - Interrupt handlers MUST NOT send messages (they would block or reorder); they wake a
- *    thread, which sends.
+ *  - Interrupt handlers MUST NOT send messages; they wake a thread, which sends.
  */
 #ifndef ISLE_MSG_H
 #define ISLE_MSG_H
@@ -41,7 +53,7 @@ struct msg_handler {
  * MSG_USER..MSG_TYPE_MAX-1. */
 enum {
 	MSG_NONE = 0,
-	MSG_FREE,          /* remote free: arg blocks in w[] */
+	MSG_FREE,          /* reply: remote free of a chain of arg blocks from w[0] (mem.c) */
 	MSG_CALL,          /* run w[0](w[1]) on the destination */
 	MSG_THREAD_CREATE, /* create a thread here, reply MSG_THREAD_CREATED */
 	MSG_THREAD_CREATED,
@@ -56,13 +68,19 @@ enum {
 	MSG_TYPE_MAX = 256,
 };
 
-/* Sends m (type and payload set by the caller; src is filled in) to core dst. 0, or -EINVAL
- * for a bad core or type. */
+/* Sends the request m (type and payload set by the caller; src is filled in) to core dst. 0;
+ * -EINVAL for a bad core or type; -EAGAIN without a thread when the ring is full; -EPERM from a
+ * reply handler. Any context but interrupts. */
 int msg_send(unsigned dst, struct msg *m);
-/* Sends a copy of m to every other core. */
+/* Sends the reply m to core dst: the handler of its type MUST NOT send. Errors as msg_send;
+ * from a request handler, the first reply to m->src always succeeds. */
+int msg_reply(unsigned dst, struct msg *m);
+/* Sends a copy of the request m to every other core; the first error, after trying them all. */
 int msg_broadcast(struct msg *m);
-/* Runs fn(arg) on core dst, asynchronously (fire and forget). */
+/* Runs fn(arg) on core dst, asynchronously (fire and forget), as a request: fn MAY send. */
 int msg_call(unsigned dst, void (*fn)(void *arg), void *arg);
+/* The same as a reply: fn MUST NOT send (e.g. it delivers a result and wakes a thread). */
+int msg_call_reply(unsigned dst, void (*fn)(void *arg), void *arg);
 /* Waits until every core has called core_barrier() the same number of times. Thread context;
  * every core must take part. */
 void core_barrier(void);
@@ -72,7 +90,7 @@ struct msg_stats {
 	uint64_t sent;       /* messages this core sent */
 	uint64_t received;   /* messages this core handled */
 	uint64_t doorbells;  /* interrupts this core sent to wake idle cores */
-	uint64_t full_waits; /* times a sender found a ring full */
+	uint64_t full_waits; /* times a sender found a ring full (and waited, or got -EAGAIN) */
 };
 void msg_stats(struct msg_stats *out);
 

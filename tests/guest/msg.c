@@ -5,10 +5,13 @@
  *                  to every other core at the same time. The rings hold 64 messages, so
  *                  senders must wait for room (back-pressure). Each receiver checks, in its
  *                  handler, that every sender's messages arrive complete and in order, and
- *                  acknowledges every ACK_EVERY-th one by a message sent from the handler
- *                  (which may not block: a full ring queues it in order). Totals are checked
- *                  after two barriers. msg_stats full_waits is reported (it is expected to be
- *                  positive with two or more cores, but TCG timing is not a contract).
+ *                  acknowledges every ACK_EVERY-th one with a reply sent from the handler
+ *                  (which may not block, and need not: a request handler's one reply always
+ *                  fits; msg_reply must return 0). Totals are checked after two barriers,
+ *                  and the acknowledgements (replies, not ordered with the barrier's
+ *                  requests) once they have all arrived. msg_stats full_waits is reported (it
+ *                  is expected to be positive with two or more cores, but TCG timing is not a
+ *                  contract).
  *  msg_broadcast   one broadcast reaches every other core exactly once.
  *  msg_barrier     many core_barrier() calls in a row: nobody leaves barrier r before every
  *                  core has reached it, and nobody gets more than one barrier ahead.
@@ -38,7 +41,7 @@ static unsigned n_per_pair;
 /* Receive-side state of each core (handlers run on it one at a time). */
 PERCORE static uint64_t next_seq[MAX_NCORES]; /* next sequence number expected from core c */
 PERCORE static uint64_t next_ack[MAX_NCORES]; /* next acknowledgement expected from core c */
-PERCORE static uint64_t out_of_order, bad_payload, acks_out_of_order, hellos;
+PERCORE static uint64_t out_of_order, bad_payload, acks_out_of_order, hellos, ack_errors;
 
 static uint64_t payload(uint64_t seq, unsigned src)
 {
@@ -55,7 +58,8 @@ static void on_seq(const struct msg *m)
 		bad_payload++;
 	if ((seq + 1) % ACK_EVERY == 0) {
 		struct msg ack = { .type = MSG_ACK, .w = { seq } };
-		msg_send(m->src, &ack); /* handler context: queued if the ring is full */
+		if (msg_reply(m->src, &ack) != 0) /* the request's one reply: it always fits */
+			ack_errors++;
 	}
 }
 MSG_HANDLER(MSG_SEQ, on_seq);
@@ -79,7 +83,7 @@ MSG_HANDLER(MSG_HELLO, on_hello);
 struct core_report {
 	uint64_t received[MAX_NCORES]; /* messages handled from core c */
 	uint64_t acks[MAX_NCORES];     /* acknowledgements handled from core c */
-	uint64_t out_of_order, bad_payload, acks_out_of_order, hellos;
+	uint64_t out_of_order, bad_payload, acks_out_of_order, hellos, ack_errors;
 	struct msg_stats stats;
 	int send_errors;
 } __attribute__((aligned(64)));
@@ -108,6 +112,17 @@ static int order_worker(void *arg)
 	 * comes last). Barrier 2: so are the acknowledgements those handlers sent back. */
 	core_barrier();
 	core_barrier();
+	/* The acknowledgements are replies: they come on their own rings, so wait for them (at
+	 * most 10 s). */
+	for (uint64_t end = now_ns() + 10000000000ull; now_ns() < end;) {
+		bool all = true;
+		for (unsigned c = 0; c < n; c++)
+			if (c != self && next_ack[c] < n_per_pair / ACK_EVERY)
+				all = false;
+		if (all)
+			break;
+		sleep_ms(1);
+	}
 	for (unsigned c = 0; c < n; c++) {
 		r->received[c] = next_seq[c];
 		r->acks[c] = next_ack[c];
@@ -116,6 +131,7 @@ static int order_worker(void *arg)
 	r->bad_payload = bad_payload;
 	r->acks_out_of_order = acks_out_of_order;
 	r->hellos = hellos;
+	r->ack_errors = ack_errors;
 	msg_stats(&r->stats);
 	return 0;
 }
@@ -140,6 +156,7 @@ static void test_order(void)
 		CHECKF(r->acks_out_of_order == 0, "core %u: %lu acks out of order", c,
 		       r->acks_out_of_order);
 		CHECK(r->send_errors == 0);
+		CHECKF(r->ack_errors == 0, "core %u: %lu replies failed", c, r->ack_errors);
 		for (unsigned s = 0; s < n; s++) {
 			if (s == c)
 				continue;
