@@ -11,6 +11,7 @@ endif
 BUILD := build
 HOSTCC ?= cc
 
+.DEFAULT_GOAL := all
 .SECONDEXPANSION:
 .SECONDARY:
 
@@ -52,7 +53,7 @@ KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o mempla
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
 # The network (net/) is an archive: an image links it, and lwIP, only if the application uses
 # sockets. hello stays small and boots without zeroing lwIP's pools.
-NET_OBJS := lwip_port.o stack.o socket.o addr.o route.o virtio_net.o
+NET_OBJS := lwip_port.o stack.o socket.o addr.o arp.o route.o tcp_hooks.o virtio_net.o
 # The virtio transports (kernel/virtio/) are shared by virtio-net and virtio-blk.
 VIRTIO_OBJS := virtq.o virtio.o virtio_pci.o virtio_mmio.o
 VIRTIO_LIB := $(BUILD)/kernel/libisle_virtio.a

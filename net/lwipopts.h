@@ -16,7 +16,10 @@
 #define LWIP_TIMERS 1
 
 #define MEM_ALIGNMENT 8
-#define MEM_SIZE (512 * 1024) /* lwIP heap, per core */
+/* lwIP's heap (what it sends: PBUF_RAM, segment data) is the core's own heap (malloc = kmalloc),
+ * not a fixed arena of its own: a few slow readers with full send buffers (46 KiB each) would
+ * otherwise take the whole arena, and every other connection of the core could send nothing. */
+#define MEM_LIBC_MALLOC 1
 #define MEMP_NUM_PBUF 128
 #define MEMP_NUM_TCP_PCB 1024 /* connections per core */
 #define MEMP_NUM_TCP_PCB_LISTEN 16
@@ -42,6 +45,10 @@
 #define TCP_SND_BUF (32 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_LISTEN_BACKLOG 1
+/* Out-of-order segments wait in pool buffers: at most 8 per connection (and lwIP frees them
+ * all when the pool runs dry), so no peer can fill the pool by leaving a gap. */
+#define TCP_OOSEQ_MAX_PBUFS 8
+#define TCP_OOSEQ_MAX_BYTES TCP_WND
 #define LWIP_TCP_KEEPALIVE 1
 #define SO_REUSE 1 /* a restarted listener may bind its port again at once */
 
@@ -63,6 +70,8 @@
  * starts at the same value on every core. */
 #define LWIP_HOOK_FILENAME "isle_hooks.h"
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) isle_tcp_isn((lip), (lport), (rip), (rport))
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+	isle_tcp_inpacket((pcb), (hdr), (optlen), (opt1len), (opt2), (p))
 
 /* lwIP's random numbers (ports) from the per-core generator, seeded differently per core. */
 #include <stdlib.h>

@@ -19,9 +19,14 @@
  *    we have given it back to lwIP (sock_close; or both sides sent FIN, see tcp_finish). Before
  *    a pcb is given back, our callbacks are detached, so lwIP never calls us with a socket
  *    that is gone.
- *  - Received TCP data waits in s->rx (pbufs linked through ->next) until sock_recv copies it
- *    out, and only then is the window opened with tcp_recved: a slow reader slows the sender
- *    down, and the queue holds no more than the receive window (plus s->rx_credit, below).
+ *  - Received TCP data is copied at once out of lwIP's pbufs into s->rx, a list of chunks from
+ *    the core's heap filled end to end, and the pbufs go back to lwIP's pool: whatever a peer
+ *    does (segments of one byte, a window it never lets us empty), it cannot hold the pool
+ *    buffers every connection of the core receives into. The data waits in s->rx until
+ *    sock_recv copies it out, and only then is the window opened with tcp_recved: a slow
+ *    reader slows the sender down, and the queue holds no more than the receive window (plus
+ *    s->rx_credit, below), in as many 2 KiB chunks as that takes. UDP datagrams are copied out
+ *    of the pool the same way.
  *  - The real receive window (pcb->rcv_wnd) never stays at zero. lwIP 2.1 answers an empty
  *    segment with an ACK whenever its window is zero (known upstream, e.g. esp-idf#2425), so
  *    two of its pcbs with closed windows on one loopback interface, a client and a server on
@@ -70,10 +75,20 @@ enum sock_kind { SOCK_LISTENER, SOCK_TCP, SOCK_UDP };
 
 /* A datagram waiting in a UDP socket. */
 struct udp_dgram {
-	struct pbuf *p; /* the payload */
-	ip4_t addr;     /* sender, network byte order */
-	uint16_t port;  /* sender's port */
+	uint8_t *data; /* the payload, a heap copy (NULL when empty) */
+	uint16_t len;  /* its length */
+	ip4_t addr;    /* sender, network byte order */
+	uint16_t port; /* sender's port */
 };
+
+/* A piece of a connection's received data, filled end to end (one 2 KiB heap block). */
+#define RX_CHUNK_BYTES 2048
+struct rx_chunk {
+	struct rx_chunk *next;             /* [o] the next, newer piece */
+	uint32_t len;                      /* [o] bytes of data[] filled */
+	uint8_t data[RX_CHUNK_BYTES - 16]; /* [o] */
+};
+_Static_assert(sizeof(struct rx_chunk) == RX_CHUNK_BYTES, "a chunk is one heap block");
 
 /*
  * A socket. Ownership: [I] set at creation, read by other cores only to be refused; every
@@ -93,9 +108,9 @@ struct sock {
 	unsigned users;           /* [o] threads blocked in a call on this socket */
 	struct thread *rx_waiter; /* [o] thread in recv, accept or recvfrom, or NULL */
 	struct thread *tx_waiter; /* [o] thread in send or connect, or NULL */
-	struct pbuf *rx;          /* [o] received data not read yet, oldest first, or NULL */
-	struct pbuf *rx_tail;     /* [o] last pbuf of rx */
-	size_t rx_off;            /* [o] bytes of the first pbuf already read */
+	struct rx_chunk *rx;      /* [o] received data not read yet, oldest first, or NULL */
+	struct rx_chunk *rx_tail; /* [o] last chunk of rx */
+	size_t rx_off;            /* [o] bytes of the first chunk already read */
 	size_t rx_len;            /* [o] bytes waiting in rx (counted from rx_off) */
 	size_t rx_credit;         /* [o] bytes of rx whose window was opened early */
 	ip4_t peer_addr;          /* [o] the other end of a connection */
@@ -259,30 +274,64 @@ static int sock_wait(struct sock *s, struct thread **slot, uint64_t deadline)
 
 /* ---- received data -------------------------------------------------------------------------- */
 
-static void rx_append(struct sock *s, struct pbuf *p)
+/*
+ * Copies the chain p to the end of rx and frees it. All or nothing: the chunks it needs come
+ * first; without them it returns false and p is untouched (on_recv then lets lwIP keep p and
+ * offer it again later).
+ */
+static bool rx_append(struct sock *s, struct pbuf *p)
 {
-	struct pbuf *last = p;
-	s->rx_len += last->len;
-	while (last->next) {
-		last = last->next;
-		s->rx_len += last->len;
+	size_t room = s->rx_tail ? sizeof(s->rx_tail->data) - s->rx_tail->len : 0;
+	struct rx_chunk *fresh = NULL, **end = &fresh;
+	for (size_t need = p->tot_len > room ? p->tot_len - room : 0; need;) {
+		struct rx_chunk *c = kmalloc(sizeof(*c));
+		if (!c) {
+			while (fresh) {
+				struct rx_chunk *next = fresh->next;
+				kfree(fresh);
+				fresh = next;
+			}
+			return false;
+		}
+		c->next = NULL;
+		c->len = 0;
+		*end = c;
+		end = &c->next;
+		need -= MIN(need, sizeof(c->data));
 	}
 	if (s->rx_tail)
-		s->rx_tail->next = p;
+		s->rx_tail->next = fresh;
 	else
-		s->rx = p;
-	s->rx_tail = last;
+		s->rx = fresh;
+	struct rx_chunk *c = s->rx_tail ? s->rx_tail : fresh;
+	for (const struct pbuf *q = p; q; q = q->next) {
+		const uint8_t *from = q->payload;
+		for (size_t left = q->len; left;) {
+			if (c->len == sizeof(c->data))
+				c = c->next;
+			size_t n = MIN(left, sizeof(c->data) - c->len);
+			memcpy(c->data + c->len, from, n);
+			c->len += (uint32_t)n;
+			from += n;
+			left -= n;
+		}
+	}
+	while (c->next)
+		c = c->next;
+	s->rx_tail = c;
+	s->rx_len += p->tot_len;
+	pbuf_free(p);
+	return true;
 }
 
-/* Frees the first pbuf of rx alone (the others stay linked to each other, not to it). */
+/* Frees the first chunk of rx. */
 static void rx_pop(struct sock *s)
 {
-	struct pbuf *q = s->rx;
-	s->rx = q->next;
+	struct rx_chunk *c = s->rx;
+	s->rx = c->next;
 	if (!s->rx)
 		s->rx_tail = NULL;
-	q->next = NULL;
-	pbuf_free(q);
+	kfree(c);
 	s->rx_off = 0;
 }
 
@@ -291,13 +340,15 @@ static size_t rx_take(struct sock *s, uint8_t *buf, size_t len)
 {
 	size_t done = 0;
 	while (done < len && s->rx) {
-		struct pbuf *q = s->rx;
-		size_t n = MIN(q->len - s->rx_off, len - done);
-		memcpy(buf + done, (const uint8_t *)q->payload + s->rx_off, n);
+		struct rx_chunk *c = s->rx;
+		size_t n = MIN(c->len - s->rx_off, len - done);
+		memcpy(buf + done, c->data + s->rx_off, n);
 		done += n;
 		s->rx_off += n;
-		if (s->rx_off == q->len)
-			rx_pop(s);
+		if (s->rx_off == c->len && (c->next || c->len == sizeof(c->data)))
+			rx_pop(s); /* the last chunk stays while it has room to fill */
+		else if (s->rx_off == c->len)
+			break;
 	}
 	s->rx_len -= done;
 	return done;
@@ -399,7 +450,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		s->rx_credit++;
 	}
 	if (p) {
-		rx_append(s, p);
+		if (!rx_append(s, p))
+			return ERR_MEM; /* no heap: lwIP keeps p and offers it again (its timer) */
 	} else {
 		s->rx_fin = true;
 		if (s->tx_shut)
@@ -702,8 +754,17 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 		stats.rx_dropped++;
 		return;
 	}
+	/* A heap copy: the pool buffer goes back at once, whatever the reader does. */
+	uint8_t *data = kmalloc(p->tot_len ? p->tot_len : 1);
+	if (!data) {
+		pbuf_free(p);
+		stats.rx_dropped++;
+		return;
+	}
 	struct udp_dgram *d = &s->dgrams.q[(s->dgrams.head + s->dgrams.len++) % UDP_QUEUE];
-	d->p = p;
+	d->len = (uint16_t)pbuf_copy_partial(p, data, p->tot_len, 0);
+	d->data = data;
+	pbuf_free(p);
 	d->addr = ip4_addr_get_u32(ip_2_ip4(addr));
 	d->port = port;
 	wake(s->rx_waiter);
@@ -787,9 +848,9 @@ ssize_t sock_recvfrom(struct sock *s, void *buf, size_t len, ip4_t *addr, uint16
 	s->dgrams.head = (s->dgrams.head + 1) % UDP_QUEUE;
 	s->dgrams.len--;
 	/* A datagram longer than buf is cut to fit; the rest is lost, as with recvfrom(2). */
-	u16_t n = (u16_t)MIN(len, d.p->tot_len);
-	pbuf_copy_partial(d.p, buf, n, 0);
-	pbuf_free(d.p);
+	u16_t n = (u16_t)MIN(len, d.len);
+	memcpy(buf, d.data, n);
+	kfree(d.data);
 	if (addr)
 		*addr = d.addr;
 	if (port)
@@ -825,7 +886,7 @@ int sock_close(struct sock *s)
 		udp_remove(s->udp);
 		s->udp = NULL;
 		while (s->dgrams.len) {
-			pbuf_free(s->dgrams.q[s->dgrams.head].p);
+			kfree(s->dgrams.q[s->dgrams.head].data);
 			s->dgrams.head = (s->dgrams.head + 1) % UDP_QUEUE;
 			s->dgrams.len--;
 		}
@@ -865,6 +926,8 @@ void net_stats(struct net_stats *out)
 	out->rx_csum_bad = (uint64_t)lwip_stats.ip.chkerr + lwip_stats.tcp.chkerr +
 	                   lwip_stats.udp.chkerr + lwip_stats.icmp.chkerr;
 	out->rx_dropped += out->rx_csum_bad;
+	out->syn_evicted = net_syn_evicted();
+	out->tw_reused = net_tw_reused();
 }
 
 void net_count_rx(size_t bytes)
@@ -882,6 +945,11 @@ void net_count_tx(size_t bytes)
 void net_count_drop(void)
 {
 	stats.rx_dropped++;
+}
+
+void net_count_tx_drop(void)
+{
+	stats.tx_dropped++;
 }
 
 void net_set_queue(unsigned queue)

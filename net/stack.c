@@ -73,6 +73,8 @@ bool net_poll(void)
 			did = true;
 		}
 	}
+	if (net_tcp_again())
+		did = true; /* SYNs that ended a TIME_WAIT, for their listener now */
 	sys_check_timeouts();
 	if (net_addr_flush())
 		did = true; /* a lease still to tell: keep polling until the rings have room */

@@ -22,6 +22,10 @@ struct net_driver_poll {
 };
 void net_register_poll(bool (*poll)(void *arg), void *arg); /* this core */
 
+/* Gives IP again the SYNs that ended a TIME_WAIT (tcp_hooks.c); true if there were any. From
+ * net_poll, outside lwIP's input. */
+bool net_tcp_again(void);
+
 /*
  * Binds an unbound lwIP pcb (struct tcp_pcb, or struct udp_pcb if udp) to a local port for a
  * flow to peer:peer_port (network byte order; host order) such that the NIC delivers the

@@ -70,6 +70,7 @@
 #include "lwip/pbuf.h"
 #include "netif/ethernet.h"
 #include "net/addr.h"
+#include "net/arp.h"
 #include "net/netstats.h"
 #include "net/route.h"
 #include "net/stack.h"
@@ -611,18 +612,20 @@ static err_t vnet_linkoutput(struct netif *nif, struct pbuf *pb)
 		reclaim_tx(p);
 	}
 	if (pb->tot_len > BUF_SIZE - HDR_LEN || !p->tx_nfree) {
-		net_count_drop();
+		net_count_tx_drop();
 		return ERR_MEM; /* lwIP retransmits TCP; a dropped frame is not lost data */
 	}
 	uint8_t *buf = p->tx_free[--p->tx_nfree];
 	memset(buf, 0, HDR_LEN);
 	pbuf_copy_partial(pb, buf + HDR_LEN, pb->tot_len, 0);
+	if (pb->tot_len >= ETH_HLEN && buf[HDR_LEN + 12] == 0x08 && buf[HDR_LEN + 13] == 0x06)
+		net_arp_output(buf + HDR_LEN, pb->tot_len); /* notes what we ask about */
 	if (p->dev->tx_csum)
 		tx_csum_offload((struct virtio_net_hdr_v1 *)buf, buf + HDR_LEN, pb->tot_len);
 	struct virtq_buf b = { buf, (uint32_t)(HDR_LEN + pb->tot_len), false };
 	if (virtq_add(&p->tx, &b, 1, buf) < 0) {
 		p->tx_free[p->tx_nfree++] = buf;
-		net_count_drop();
+		net_count_tx_drop();
 		return ERR_IF;
 	}
 	p->tx_unkicked = true; /* kicked once per poll: a notification is a VM exit */
@@ -666,9 +669,13 @@ static void forward_frame(unsigned dst, const uint8_t *frame, uint32_t len, bool
 	}
 }
 
-/* Hands a frame to lwIP; it checks the checksums unless the device vouched for them. */
+/* Hands a frame to lwIP; it checks the checksums unless the device vouched for them. ARP goes
+ * through net/arp.c first, which keeps floods out of lwIP's ARP table. */
 static void input_frame(struct vnet_pair *p, const uint8_t *frame, uint32_t len, bool vouched)
 {
+	if (len >= ETH_HLEN && frame[12] == 0x08 && frame[13] == 0x06 &&
+	    !net_arp_input(&p->netif, frame, len))
+		return;
 	struct pbuf *pb = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
 	if (!pb) {
 		net_count_drop();

@@ -129,9 +129,10 @@ static void put_net(struct text *t, const struct net_stats *n, bool queue)
 {
 	put(t,
 	    "\"net\":{\"rx_packets\":%lu,\"tx_packets\":%lu,\"rx_bytes\":%lu,\"tx_bytes\":%lu,"
-	    "\"rx_dropped\":%lu,\"tcp_accepted\":%lu,\"tcp_active\":%lu",
-	    n->rx_packets, n->tx_packets, n->rx_bytes, n->tx_bytes, n->rx_dropped, n->tcp_accepted,
-	    n->tcp_active);
+	    "\"rx_dropped\":%lu,\"tx_dropped\":%lu,\"tcp_accepted\":%lu,\"tcp_active\":%lu,"
+	    "\"syn_evicted\":%lu,\"tw_reused\":%lu",
+	    n->rx_packets, n->tx_packets, n->rx_bytes, n->tx_bytes, n->rx_dropped, n->tx_dropped,
+	    n->tcp_accepted, n->tcp_active, n->syn_evicted, n->tw_reused);
 	if (queue)
 		put(t, ",\"queue\":%d", n->queue == -1u ? -1 : (int)n->queue);
 	put(t, "}");
@@ -175,8 +176,11 @@ static void format(struct text *t, struct stats_request *req, unsigned ncores)
 		nsum.rx_bytes += s->net.rx_bytes;
 		nsum.tx_bytes += s->net.tx_bytes;
 		nsum.rx_dropped += s->net.rx_dropped;
+		nsum.tx_dropped += s->net.tx_dropped;
 		nsum.tcp_accepted += s->net.tcp_accepted;
 		nsum.tcp_active += s->net.tcp_active;
+		nsum.syn_evicted += s->net.syn_evicted;
+		nsum.tw_reused += s->net.tw_reused;
 	}
 	put(t, "],\n\"total\":{\"cores\":%u,\"missing\":%u,", ncores, missing);
 	put_counters(t, &sum, busy, idle);

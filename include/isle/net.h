@@ -67,8 +67,11 @@ struct net_stats {
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t rx_dropped;   /* malformed frames, bad checksums, no buffer, device errors */
 	uint64_t rx_csum_bad;  /* frames dropped for a bad checksum (also in rx_dropped) */
+	uint64_t tx_dropped;   /* frames not sent: transmit ring full (TCP sends them again) */
 	uint64_t tcp_accepted; /* connections accepted on this core */
 	uint64_t tcp_active;   /* connections open now */
+	uint64_t syn_evicted;  /* handshakes evicted by newer SYNs: a full backlog (a SYN flood) */
+	uint64_t tw_reused;    /* connections in TIME_WAIT ended by a new one on the same ports */
 	unsigned queue;        /* this core's NIC queue pair, or -1u: none */
 };
 void net_stats(struct net_stats *out);
