@@ -6,6 +6,8 @@
  *   (no argument)  the last core spins for BUSY_MS and main returns: the dump comes from exit().
  *                  Also checks that core 0 halted through the profiling ticks: a tick must not
  *                  count as a wake-up, or a profiled idle core would poll after every tick.
+ *                  Prints the rounds per second the busy core did: with and without profile=,
+ *                  the profiler's cost to a busy core (docs/profiling.md).
  *   forever        the last core spins in a thread that never yields and main sleeps: only
  *                  profile_seconds=N ends the run, and the dump must still reach the busy core.
  */
@@ -30,12 +32,14 @@ __attribute__((noinline)) uint64_t profile_busy_loop(uint64_t n)
 	return x;
 }
 
+/* Spins for BUSY_MS (arg not NULL) or for ever; returns the rounds of profile_busy_loop. */
 __attribute__((noinline)) int profile_busy_outer(void *arg)
 {
 	uint64_t end = arg ? now_ns() + (uint64_t)BUSY_MS * 1000000 : UINT64_MAX;
-	while (now_ns() < end)
+	int rounds = 0;
+	for (; now_ns() < end; rounds++)
 		sink = profile_busy_loop(200000 + (sink & 1));
-	return 0;
+	return rounds;
 }
 
 int main(int argc, char **argv)
@@ -52,9 +56,11 @@ int main(int argc, char **argv)
 	struct sched_stats before, after;
 	sched_stats(&before);
 	struct thread *t = thread_create(busy, profile_busy_outer, (void *)1);
+	int rounds = 0;
 	CHECK(t != NULL);
 	if (t)
-		CHECK(thread_join(t, NULL) == 0);
+		CHECK(thread_join(t, &rounds) == 0);
+	printf("profile_busy: %d rounds/s on core %u\n", rounds * 1000 / BUSY_MS, busy);
 	sched_stats(&after);
 	uint64_t wakeups = after.wakeups - before.wakeups;
 	if (busy != 0)
