@@ -10,7 +10,9 @@
  * is shared and no message is sent on this path. A tick that finds the core halted in the
  * scheduler's idle() counts as idle, not as a stack; a stack that finds no slot counts as lost.
  * Code that runs with interrupts off is sampled when it turns them back on, or not at all: the
- * ticks that passed meanwhile are counted as missed.
+ * ticks that passed meanwhile are counted as missed (as are ticks the host delivered late
+ * because it did not run the vCPU). So the time spent halted is also measured, not sampled
+ * (halted_ms), for comparison with the idle samples.
  *
  * Getting the samples out. At the end of the run (exit(), main returning, or core 0's tick once
  * profile_seconds=N have passed since boot) the finishing core writes every core's profile, in
@@ -27,7 +29,8 @@
  * innermost first; 0 is an address outside the image's text:
  *
  *   profile: begin hz 1000 cores 2 depth 12 base ffffffff80000000
- *   profile: core 0 samples 5012 idle 4800 lost 0 missed 0 stacks 31 ms 5012 cost_us 2040
+ *   profile: core 0 samples 5012 idle 4800 lost 0 missed 0 stacks 31 ms 5012 halted_ms 4795
+ *            cost_us 2040   (one line)
  *   profile: core 0 stack 57 10a2b3 10c001 10b0f4
  *   profile: core 0 end
  *   ...
@@ -57,6 +60,8 @@ struct profile {
 	uint64_t idle;      /* [o] ticks that found the core halted in idle() */
 	uint64_t missed;    /* [o] ticks that passed unsampled (interrupts were off) */
 	uint64_t cost_tsc;  /* [o] TSC ticks spent in profile_tick (its own overhead) */
+	uint64_t halt_ns;   /* [o] time spent halted while sampling, measured, not sampled */
+	uint64_t halt_t0;   /* [o] when the current halt began */
 	uint64_t start_ns;  /* [o] sampling started */
 	uint64_t stop_ns;   /* [o] sampling stopped (0: still sampling) */
 	bool on;            /* [o] sampling */
@@ -103,6 +108,12 @@ void profile_init_core(void)
 
 void profile_halt(bool halted)
 {
+	if (!P.on)
+		return;
+	if (halted)
+		P.halt_t0 = now_ns();
+	else
+		P.halt_ns += now_ns() - P.halt_t0;
 	/* Relaxed: only this core's own tick reads it. Interrupts are off here, and the halt's
 	 * "sti" is an asm with a memory clobber, so the store is made before a tick can come. */
 	__atomic_store_n(&P.halted, halted, __ATOMIC_RELAXED);
@@ -140,6 +151,9 @@ static void stop(void)
 		return;
 	P.on = false;
 	P.stop_ns = now_ns();
+	/* Relaxed: set by this core with interrupts off (profile_halt). */
+	if (__atomic_load_n(&P.halted, __ATOMIC_RELAXED))
+		P.halt_ns += P.stop_ns - P.halt_t0; /* asked while halted: the halt so far */
 	arch_tick_stop();
 }
 
@@ -168,9 +182,9 @@ static void dump(void (*out)(const char *line))
 	uint64_t end = P.stop_ns ? P.stop_ns : now_ns();
 	ksnprintf(line, sizeof(line),
 	          "profile: core %u samples %lu idle %lu lost %lu missed %lu stacks %u ms %lu "
-	          "cost_us %lu\n",
+	          "halted_ms %lu cost_us %lu\n",
 	          c, P.samples, P.idle, P.tab.lost, P.missed, P.tab.used,
-	          (end - P.start_ns) / 1000000, tsc_to_ns(P.cost_tsc) / 1000);
+	          (end - P.start_ns) / 1000000, P.halt_ns / 1000000, tsc_to_ns(P.cost_tsc) / 1000);
 	out(line);
 	for (uint32_t i = 0; i < P.tab.nslots; i++) {
 		const struct proftab_stack *s = &P.tab.slot[i];
