@@ -10,6 +10,9 @@
  *                  the profiler's cost to a busy core (docs/profiling.md).
  *   forever        the last core spins in a thread that never yields and main sleeps: only
  *                  profile_seconds=N ends the run, and the dump must still reach the busy core.
+ *   work N         main does N rounds of profile_busy_loop and returns: a fixed amount of
+ *                  work, whose host CPU time with and without profile= is the profiler's cost
+ *                  (docs/profiling.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,14 @@ __attribute__((noinline)) int profile_busy_outer(void *arg)
 int main(int argc, char **argv)
 {
 	unsigned busy = core_count() - 1;
+	if (argc > 2 && strcmp(argv[1], "work") == 0) {
+		int n = atoi(argv[2]);
+		uint64_t t0 = now_ns();
+		for (int i = 0; i < n; i++)
+			sink = profile_busy_loop(200000 + (sink & 1));
+		printf("profile_work: %d rounds in %lu ms\n", n, (now_ns() - t0) / 1000000);
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "forever") == 0) {
 		printf("profile: spinning on core %u until profile_seconds end the run\n", busy);
 		if (thread_spawn(busy, profile_busy_outer, NULL) < 0)
