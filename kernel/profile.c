@@ -58,7 +58,7 @@ struct profile {
 	struct proftab tab; /* [o] distinct stacks and their counts */
 	uint64_t samples;   /* [o] ticks sampled: stacks, idle and lost */
 	uint64_t idle;      /* [o] ticks that found the core halted in idle() */
-	uint64_t missed;    /* [o] ticks that passed unsampled (interrupts were off) */
+	uint64_t missed;    /* [o] ticks that passed unsampled (interrupts off, or late) */
 	uint64_t cost_tsc;  /* [o] TSC ticks spent in profile_tick (its own overhead) */
 	uint64_t halt_ns;   /* [o] time spent halted while sampling, measured, not sampled */
 	uint64_t halt_t0;   /* [o] when the current halt began */
@@ -108,11 +108,11 @@ void profile_init_core(void)
 
 void profile_halt(bool halted)
 {
-	if (!P.on)
-		return;
-	if (halted)
+	if (!profile_done)
+		return; /* not profiling */
+	if (P.on && halted)
 		P.halt_t0 = now_ns();
-	else
+	else if (P.on)
 		P.halt_ns += now_ns() - P.halt_t0;
 	/* Relaxed: only this core's own tick reads it. Interrupts are off here, and the halt's
 	 * "sti" is an asm with a memory clobber, so the store is made before a tick can come. */
