@@ -47,9 +47,9 @@ LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-
 	-T arch/x86_64/linker.ld
 
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
-	serial.o power.o bootinfo.o pvh.o multiboot2.o acpi.o mptable.o pci.o ioapic.o rtc.o
+	serial.o power.o bootinfo.o pvh.o multiboot2.o acpi.o mptable.o pci.o ioapic.o rtc.o timer.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o memplan.o kmem.o heap.o \
-	ring.o msg.o timerq.o sched.o libc.o
+	ring.o msg.o timerq.o sched.o libc.o profile.o proftab.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
 # The network (net/) is an archive: an image links it, and lwIP, only if the application uses
 # sockets. hello stays small and boots without zeroing lwIP's pools.
@@ -223,7 +223,7 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug image test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
+.PHONY: deps run debug image profile test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
 deps:
 	$(Q)ci/deps
 
@@ -281,6 +281,17 @@ endif
 	$(Q)ci/mkimage $(if $(IMAGE_INITRD),-i $(IMAGE_INITRD)) -a "$(ARGS)" -s $(IMAGE_SIZE) \
 		-q $(BUILD)/$(APP)-disk.qcow2 $(BUILD)/$(APP).img $(BUILD)/$(APP)-disk.img
 	@echo "BIOS: ci/qemu-run -t 0 -n user -D $(BUILD)/$(APP)-disk.img   UEFI: add -u  (docs/platforms.md)"
+
+# make profile [APP=httpd] [CORES=2] [PROFILE_HZ=1000] [SECONDS=10] [LOAD=...] [NET=tap|user|none]
+# Boots APP with profile=PROFILE_HZ profile_seconds=SECONDS under load (httpd: wrk, kvstore:
+# redis-benchmark, others none; LOAD=none or a command: ci/profile-run), then prints each core's
+# top functions; folded stacks and flame graphs go to build/profile-APP/ (docs/profiling.md).
+PROFILE_HZ ?= 1000
+SECONDS ?= 10
+profile: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf $(if $(filter httpd,$(APP)),$(BUILD)/initrd-httpd.cpio)
+	$(Q)ci/profile-run -c $(CORES) -z $(PROFILE_HZ) -s $(SECONDS) -m $(MEM) \
+		$(if $(LOAD),-l '$(value LOAD)') $(if $(filter command line,$(origin NET)),-n $(NET)) $(APP)
 
 # Every source file is formatted as .clang-format says.
 lint:

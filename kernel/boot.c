@@ -19,6 +19,7 @@
 #include "kernel/msg.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/profile.h"
 #include "kernel/sched.h"
 
 unsigned ncores = 1;                               /* [I] */
@@ -64,12 +65,20 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "netmask, e.g. mask=255.255.255.0 (the default)" },
 		{ "virtio_mmio.device", CMDLINE_LIST, &mmio_devices, 0, 0, NULL,
 		  "a virtio-mmio device, size@base:irq (added by QEMU microvm)" },
+		{ "profile", CMDLINE_UINT, &kconfig.profile_hz, 0, PROFILE_HZ_MAX, NULL,
+		  "samples per second on every core (default 0: off), docs/profiling.md" },
+		{ "profile_seconds", CMDLINE_UINT, &kconfig.profile_seconds, 0, PROFILE_SECONDS_MAX,
+		  NULL, "with profile=: write the profile, exit 0, this long after boot" },
 	};
 	kconfig.argv[0] = "isle";
 	int argc = 0;
 	int err_code = cmdline_parse(line, opts, ARRAY_SIZE(opts), &argc, kconfig.argv + 1,
 	                             (int)ARRAY_SIZE(kconfig.argv) - 2, err, errlen);
 	kconfig.argc = argc + 1;
+	if (!err_code && kconfig.profile_seconds && !kconfig.profile_hz) {
+		ksnprintf(err, errlen, "option 'profile_seconds' needs profile=HZ");
+		return -EINVAL;
+	}
 	return err_code;
 }
 
@@ -173,6 +182,7 @@ __noreturn void kernel_main(void)
 		net_init_core(); /* on the boot core: also finds and sets up the NIC */
 	if (blk_init_core)
 		blk_init_core(); /* on the boot core: also finds and sets up the disks */
+	profile_init();
 	uint64_t t0 = now_ns();
 	arch_start_cores();
 	/* Acquire: every core's start-up (allocator, scheduler) is done before we go on. */
@@ -182,6 +192,7 @@ __noreturn void kernel_main(void)
 	         (now_ns() - t0) / 1000, now_ns() / 1000);
 	if (thread_spawn(0, main_thread, NULL) < 0)
 		panic("cannot start main()");
+	profile_init_core();
 	sched_run();
 }
 
@@ -195,6 +206,7 @@ __noreturn void kernel_core_start(unsigned core)
 		net_init_core();
 	if (blk_init_core)
 		blk_init_core();
+	profile_init_core();
 	/* Release: this core's start-up happens before the boot core reads the count. */
 	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
 	sched_run();

@@ -57,6 +57,11 @@ static void write_line(const char *s, size_t n)
 	irq_restore(on);
 }
 
+void console_write(const char *s, size_t n)
+{
+	write_line(s, n);
+}
+
 /* ---- log ------------------------------------------------------------------------------------ */
 
 struct fmt_buf {

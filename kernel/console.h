@@ -19,6 +19,10 @@ void vklog(int level, const char *fmt, va_list ap);
 #define log_info(...) klog(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) klog(LOG_DEBUG, __VA_ARGS__)
 
+/* Writes n bytes of whole lines as they are (no prefix, no log level) in one piece: lines from
+ * other cores never land in the middle. Any context. */
+void console_write(const char *s, size_t n);
+
 /* Writes out a partial application line (before exit). */
 void console_flush(void);
 

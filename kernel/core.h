@@ -67,7 +67,9 @@ struct kconfig {
 	int apic;       /* apic= : KCONFIG_APIC_AUTO (x2APIC if the CPU has it), or _XAPIC */
 	int timer;      /* timer= : KCONFIG_TIMER_AUTO (TSC-deadline if offered), or _ONESHOT */
 	int loglevel;   /* loglevel= : LOG_ERROR..LOG_DEBUG */
-	int argc;       /* arguments after "--", for main() */
+	uint64_t profile_hz;      /* profile= : samples per second on every core (0 = off) */
+	uint64_t profile_seconds; /* profile_seconds= : end the run this long after boot (0 = no) */
+	int argc;                 /* arguments after "--", for main() */
 	char *argv[32];
 };
 extern struct kconfig kconfig;

@@ -11,6 +11,7 @@
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/profile.h"
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
@@ -35,6 +36,7 @@ __noreturn void exit(int status)
 	if (fs_shutdown && thread_self())
 		fs_shutdown();
 	console_flush();
+	profile_finish(); /* with profile=: every core's profile to the console */
 	if (status < 0 || status > 126) {
 		log_warn("exit status %d out of range 0..126; exiting with 1", status);
 		status = 1;

@@ -11,6 +11,7 @@
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/profile.h"
 
 /* Generated table (kernel/mksyms): addresses sorted ascending, names as offsets into strings. */
 extern const uint64_t ksyms_count;
@@ -22,21 +23,35 @@ extern char __text_start[], __text_end[];
 /* Core id + 1 of the core that is panicking; 0 while nobody is. [a] */
 static uint32_t panic_core;
 
-void ksym_format(uint64_t addr, char *buf, size_t len)
+/* The index of the last symbol at or below addr, or -1 (not in text, or no table). */
+static int64_t ksym_index(uint64_t addr)
 {
 	uint64_t lo = 0, hi = ksyms_count;
-	if (hi == 0 || addr < ksyms_addr[0] || addr >= (uintptr_t)__text_end) {
-		ksnprintf(buf, len, "?");
-		return;
-	}
-	while (hi - lo > 1) { /* last symbol <= addr */
+	if (hi == 0 || addr < ksyms_addr[0] || addr >= (uintptr_t)__text_end)
+		return -1;
+	while (hi - lo > 1) {
 		uint64_t mid = (lo + hi) / 2;
 		if (ksyms_addr[mid] <= addr)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	ksnprintf(buf, len, "%s+%#lx", ksyms_strings + ksyms_name[lo], addr - ksyms_addr[lo]);
+	return (int64_t)lo;
+}
+
+void ksym_format(uint64_t addr, char *buf, size_t len)
+{
+	int64_t i = ksym_index(addr);
+	if (i < 0)
+		ksnprintf(buf, len, "?");
+	else
+		ksnprintf(buf, len, "%s+%#lx", ksyms_strings + ksyms_name[i], addr - ksyms_addr[i]);
+}
+
+uint64_t ksym_start(uint64_t addr)
+{
+	int64_t i = ksym_index(addr);
+	return i < 0 ? 0 : ksyms_addr[i];
 }
 
 void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp)
@@ -97,6 +112,7 @@ bool panic_in_progress_here(void)
 
 __noreturn void panic_stop(void)
 {
+	profile_panic(); /* with profile=: this core's samples, before they are lost */
 	kprintf_panic("*** isle: stopping all cores (exit status %d)\n", EXIT_PANIC);
 	arch_stop_others();
 	arch_exit(EXIT_PANIC);

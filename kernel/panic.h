@@ -26,5 +26,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp);
 void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp);
 /* "name+0xoff" for a text address, or "?" */
 void ksym_format(uint64_t addr, char *buf, size_t len);
+/* The address of the function holding a text address, or 0. Any context. */
+uint64_t ksym_start(uint64_t addr);
 
 #endif

@@ -24,6 +24,7 @@
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
+#include "kernel/profile.h"
 #include "kernel/sched.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
@@ -496,7 +497,14 @@ static void idle(void)
 		uint64_t t0 = now_ns();
 		if (!first || first->deadline > t0) {
 			arch_timer_arm(first ? first->deadline : 0);
-			cpu_idle_wait(); /* returns with interrupts on */
+			/* A profiling tick ends the halt without setting irq_seen: not a reason to
+			 * look for work, so halt again (timer.c). */
+			profile_halt(true);
+			do {
+				cpu_idle_wait(); /* returns with interrupts on */
+				irq_disable();
+			} while (!irq_seen_since_clear());
+			profile_halt(false);
 			uint64_t t1 = now_ns();
 			S.stats.idle_ns += t1 - t0;
 			S.stats.wakeups++;

@@ -25,6 +25,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/setup.h"
 #include "kernel/core.h"
 #include "kernel/mem.h"
 
@@ -234,6 +235,22 @@ int arch_stack_owner(uintptr_t va)
 	if (va < STACKS_VMA || va >= STACKS_VMA + (uintptr_t)ncores * STACK_CORE_SIZE)
 		return -1;
 	return (int)((va - STACKS_VMA) / STACK_CORE_SIZE);
+}
+
+extern char boot_stack[], boot_stack_top[];
+
+uintptr_t paging_stack_top(uintptr_t sp)
+{
+	/* A thread stack occupies the top of its slot and holds sp, so [sp, slot end) is mapped. */
+	if (arch_stack_owner(sp) == (int)core_id())
+		return ALIGN_DOWN(sp, STACK_SLOT_SIZE) + STACK_SLOT_SIZE;
+	uintptr_t top = core_desc[core_id()].stack_top;
+	if (sp < top && sp >= top - BOOT_STACK_SIZE)
+		return top;
+	/* The boot core schedules on the image's boot stack (boot.S), not on its carved one. */
+	if (sp < (uintptr_t)boot_stack_top && sp >= (uintptr_t)boot_stack)
+		return (uintptr_t)boot_stack_top;
+	return 0;
 }
 
 static uint64_t *stack_pte(uintptr_t va, bool create)

@@ -28,6 +28,10 @@ size_t paging_window_bytes(void);
  * before other cores start (the identity map is shared). 0, -ERANGE beyond the CPU's physical
  * address width (or 64 TiB), -ENOMEM with no shared memory left for a directory. */
 int paging_map_mmio(uint64_t phys, uint64_t len);
+/* The top of the calling core's stack that holds sp (a thread's stack slot, or the core's
+ * boot/scheduler stack), or 0 if sp is in none of them: everything in [sp, top) is mapped.
+ * Any context. */
+uintptr_t paging_stack_top(uintptr_t sp);
 /* Copies the pristine core-window image into the calling core's window and zeroes its bss. */
 void paging_window_init(void);
 

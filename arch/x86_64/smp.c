@@ -1,5 +1,6 @@
 /*
- * smp.c - starting application cores, doorbells and stopping cores.
+ * smp.c - starting application cores, doorbells, the profiler's dump request and stopping
+ * cores.
  *
  * Cores are started one at a time: the boot core fills the trampoline's parameter block,
  * sends INIT-SIPI-SIPI and waits until the new core reports that it has read the block (it
@@ -98,16 +99,16 @@ void arch_doorbell(unsigned core)
 	apic_send_ipi(core_desc[core].apic_id, VEC_DOORBELL);
 }
 
+void arch_profile_ipi(unsigned core)
+{
+	apic_send_ipi(core_desc[core].apic_id, VEC_PROFILE);
+}
+
 void arch_stop_others(void)
 {
 	for (unsigned c = 0; c < ncores; c++)
 		if (c != core_id())
 			apic_send_nmi(core_desc[c].apic_id);
-}
-
-void arch_timer_arm(uint64_t deadline_ns)
-{
-	apic_timer_arm(deadline_ns ? tsc_boot() + ns_to_tsc(deadline_ns) : 0);
 }
 
 uint64_t arch_now_ns(void)

@@ -5,7 +5,9 @@
  * faulting address, a symbolized backtrace, and a diagnosis for the common cases: NULL pointer,
  * write to text, stack overflow into a guard page), then panic_stop() ends the VM with a
  * failure status. An NMI on a core that is not panicking means another core panicked: halt.
- * The timer and doorbell interrupts only end `hlt`; the scheduler loop does the work.
+ * The timer and doorbell interrupts only end `hlt`; the scheduler loop does the work. The
+ * timer interrupt also carries the profiler's tick (timer.c), and VEC_PROFILE asks this core
+ * to write its profile (kernel/profile.c); neither of those wakes an idle core.
  */
 #include <isle/errno.h>
 #include "arch/x86_64/apic.h"
@@ -20,6 +22,7 @@
 #include "kernel/core.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/profile.h"
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 
@@ -200,8 +203,17 @@ void trap_dispatch(struct trap_frame *f)
 	}
 	if (v == VEC_SPURIOUS)
 		return;
-	__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED);
+	/* The profiler's tick and its dump request are no reason to leave the idle halt. */
+	bool wake = true;
+	if (v == VEC_TIMER)
+		wake = timer_interrupt(f);
+	else if (v == VEC_PROFILE)
+		wake = false;
+	if (wake)
+		__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED);
 	if (irqs[v].fn)
 		irqs[v].fn(v, irqs[v].arg);
+	if (v == VEC_PROFILE)
+		profile_dump_requested();
 	apic_eoi();
 }

@@ -19,5 +19,8 @@ typedef void (*irq_handler_fn)(unsigned vector, void *arg);
 int irq_register(unsigned vector, irq_handler_fn fn, void *arg);
 
 void trap_dispatch(struct trap_frame *f);
+/* The timer vector (timer.c): samples for the profiler when a tick is due, re-arms; true when
+ * the interrupt is a wake-up (the scheduler's deadline passed, or nothing is profiling). */
+bool timer_interrupt(const struct trap_frame *f);
 
 #endif
