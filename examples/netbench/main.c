@@ -9,6 +9,7 @@
  *
  *   make run APP=netbench CORES=2
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <isle/core.h>
@@ -109,7 +110,8 @@ static int core_main(void *arg)
 			struct tcp_pcb *c = pairs[i].client;
 			if (!pairs[i].connected)
 				continue;
-			u16_t n = (u16_t)MIN(tcp_sndbuf(c), sizeof(chunk));
+			u16_t n = tcp_sndbuf(c) < sizeof(chunk) ? tcp_sndbuf(c)
+			                                        : (u16_t)sizeof(chunk);
 			if (n && tcp_write(c, chunk, n, 0) == ERR_OK)
 				tcp_output(c);
 		}
