@@ -217,7 +217,7 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug run-prepare image profile test lint install check-headers bench-boot bench-msg bench-net-internal bench-net bench-kv
+.PHONY: deps run debug run-prepare image profile test lint install check-headers soak bench-boot bench-msg bench-net-internal bench-net bench-kv
 deps:
 	$(Q)ci/deps
 
@@ -407,6 +407,15 @@ bench-msg: deps
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/pingpong.elf
 	$(Q)for c in 2 4; do echo "## pingpong, $$c cores"; \
 		ci/qemu-run -c $$c -t 120 $(BUILD)/pingpong.img | tr -d '\r' | grep -v '^\[' | grep -v 'SeaBIOS\|Booting'; done
+
+# make soak [SOAK_SECS=600] [CORES=2]: mixed load on httpd and kvstore with vanishing clients,
+# floods and memory exhaustion, then every core's memory and threads must be back to their
+# baseline; one verdict line, the result in docs/bench/soak.json (ci/soak). Not in make test.
+SOAK_SECS ?= 600
+soak: deps
+	$(Q)ci/deps bench
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/httpd.elf $(BUILD)/kvstore.elf $(BUILD)/initrd-httpd.cpio
+	$(Q)CORES=$(CORES) ci/soak $(SOAK_SECS)
 
 clean:
 	rm -rf $(BUILD)
