@@ -222,7 +222,8 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug image test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
+.PHONY: deps run debug image test lint bench-boot bench-msg bench-net-internal bench-net bench-kv \
+	bench-scale-tax
 deps:
 	$(Q)ci/deps
 
@@ -322,6 +323,12 @@ bench-net-internal: deps
 bench-msg: deps
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/pingpong.elf
 	$(Q)ci/bench-msg
+
+# What idle cores cost the busy ones: netbench and pingpong on cores 0 and 1 only, in VMs of 2
+# to 255 vCPUs (the others halted): docs/bench/scale-tax.json and the README's table.
+bench-scale-tax: deps
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/netbench.elf $(BUILD)/pingpong.elf
+	$(Q)ci/bench-scale-tax
 
 clean:
 	rm -rf $(BUILD)
