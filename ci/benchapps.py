@@ -22,6 +22,10 @@ NB_GO, NB_STOP = r"^netbench: go", r"^netbench: stop"
 NB_CORE = re.compile(r"netbench: core (\d+): (\d+) connections, (\d+) Mbit/s, (\d+) bytes in "
                      r"window (\d+)-(\d+) ns")
 
+# Both print what the cores that did not take part did since boot (after the run).
+IDLE = re.compile(r"idle cores (\d+)\.\.(\d+) since boot: (\d+) wake-ups \(at most (\d+) per core\), "
+                  r"(\d+) messages handled, busy (\d+) us")
+
 PINGPONG = os.path.join(benchlib.BUILD, "pingpong.img")
 RTT_GO, RTT_STOP = r"^round trip between cores", r"^round trips: (\d+) in all"
 STREAM_GO, STREAM_STOP = r"^one-way streaming for", r"^  total \d+ msgs/s"
@@ -69,6 +73,16 @@ def windows(matches, members):
     return w, ok, worst
 
 
+def idle_cores(out):
+    """What the idle cores did since boot, from the application's line, or None."""
+    m = IDLE.search(out)
+    if not m:
+        return None
+    return {"cores": int(m.group(2)) - int(m.group(1)) + 1, "wakeups": int(m.group(3)),
+            "most_wakeups": int(m.group(4)), "messages": int(m.group(5)),
+            "busy_us": int(m.group(6))}
+
+
 def not_overlapping(worst):
     return (f"windows do not overlap: the common interval covers only {worst:.0%} of some core's "
             f"window (need {OVERLAP:.0%})")
@@ -93,6 +107,7 @@ def netbench(vcpus, members, seconds=3, conns=4, mem="512M"):
                conns=[int(per[c].group(2)) for c in range(members)],
                windows_ns=w, overlap=round(worst, 4))
     run["total_mbps"] = sum(run["per_core_mbps"])
+    run["idle_cores"] = idle_cores(g["out"])
     run["host"] = per_unit(host_between(g, NB_GO, NB_STOP, members),
                            units_per_s=run["total_mbps"] / 8 / 1000)  # per GB
     if any(c != conns for c in run["conns"]):
@@ -132,6 +147,7 @@ def pingpong(vcpus, members, rtt_ms=100, stream_ms=500, mem="256M"):
                            limit=150 + (rtt_ms * members * members + stream_ms) // 1000)
     base = {"vcpus": vcpus, "members": members, "exit": g["rc"], "boot_wall_s": g["wall_s"],
             "ok": False, "why": None}
+    base["idle_cores"] = idle_cores(g["out"])
     rtt, st = dict(base), dict(base)
     if rtt_ms:
         pairs, trips = parse_rtt(g["out"], members)

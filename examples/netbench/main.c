@@ -34,8 +34,8 @@
 
 #define CONNS_MAX 64
 #define PORT 5001
-/* The harness reads QEMU's CPU time when it sees the "stop" line: the VM stays up this long
- * after the last line, so that QEMU is still there to be read. */
+/* The harness reads QEMU's CPU time when it sees the "stop" line: this long after it, the VM
+ * is still there to be read, and the idle cores are not yet woken up to be counted. */
 #define HARNESS_GRACE_MS 200
 
 static unsigned members = 0; /* cores 0..members-1 take part; set by main before any thread */
@@ -67,7 +67,7 @@ static char chunk[8192];
  * (one barrier here, but the count stays right for more): no member can be a whole barrier
  * ahead of another, because it cannot leave barrier g before every member has arrived at it.
  */
-enum { MSG_ARRIVE = MSG_USER };
+enum { MSG_ARRIVE = MSG_USER, MSG_COUNT, MSG_COUNTED };
 
 struct gate {
 	uint64_t arrived;      /* [o] arrivals from other members so far (handler) */
@@ -100,6 +100,73 @@ static void members_barrier(void)
 		thread_block();
 		g->waiter = NULL;
 	}
+}
+
+/* ---- what the idle cores did ------------------------------------------------------------------- */
+
+/*
+ * After the run, every core's scheduler and message counters, gathered by message (each core
+ * answers with its own): the cores that did not take part should have done nothing since boot
+ * but the wake-up that answers this very question. ci/bench-scale-tax records it.
+ */
+struct core_counts {
+	struct sched_stats sched; /* [o] of that core, read by main after its answer */
+	struct msg_stats msg;     /* [o] of that core, likewise */
+} __attribute__((aligned(64)));
+static struct core_counts counts[ISLE_MAX_CORES];
+static unsigned counted;               /* core 0's: answers received */
+static struct thread *counting_waiter; /* core 0's: main, waiting for them */
+
+static void count_self(void)
+{
+	sched_stats(&counts[core_id()].sched);
+	msg_stats(&counts[core_id()].msg);
+}
+
+static void on_count(const struct msg *m)
+{
+	struct msg r = { .type = MSG_COUNTED };
+	count_self();
+	msg_send(m->src, &r);
+}
+MSG_HANDLER(MSG_COUNT, on_count);
+
+static void on_counted(const struct msg *m)
+{
+	(void)m;
+	counted++;
+	if (counting_waiter)
+		thread_wake(counting_waiter);
+}
+MSG_HANDLER(MSG_COUNTED, on_counted);
+
+/* Prints what cores `from`..core_count()-1 did since boot (main, on core 0). */
+static void report_idle(const char *app, unsigned from)
+{
+	unsigned n = core_count();
+	if (from >= n)
+		return;
+	for (unsigned c = 1; c < n; c++) {
+		struct msg m = { .type = MSG_COUNT };
+		msg_send(c, &m);
+	}
+	count_self();
+	while (counted < n - 1) {
+		counting_waiter = thread_self();
+		thread_block();
+		counting_waiter = NULL;
+	}
+	uint64_t wakeups = 0, most = 0, received = 0, busy_ns = 0;
+	for (unsigned c = from; c < n; c++) {
+		wakeups += counts[c].sched.wakeups;
+		most = counts[c].sched.wakeups > most ? counts[c].sched.wakeups : most;
+		received += counts[c].msg.received;
+		busy_ns += counts[c].sched.busy_ns;
+	}
+	printf("%s: idle cores %u..%u since boot: %lu wake-ups (at most %lu per core), %lu "
+	       "messages "
+	       "handled, busy %lu us in all (this count's own message included)\n",
+	       app, from, n - 1, wakeups, most, received, busy_ns / 1000);
 }
 
 /* ---- lwIP over loopback ------------------------------------------------------------------------ */
@@ -253,5 +320,6 @@ int main(int argc, char **argv)
 	printf("netbench: total %lu Mbit/s on %u cores (%lu per core)\n", total, members,
 	       total / members);
 	sleep_ms(HARNESS_GRACE_MS);
+	report_idle("netbench", members);
 	return 0;
 }
