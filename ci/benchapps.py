@@ -23,8 +23,8 @@ NB_CORE = re.compile(r"netbench: core (\d+): (\d+) connections, (\d+) Mbit/s, (\
                      r"window (\d+)-(\d+) ns")
 
 # Both print what the cores that did not take part did since boot (after the run).
-IDLE = re.compile(r"idle cores (\d+)\.\.(\d+) since boot: (\d+) wake-ups \(at most (\d+) per core\), "
-                  r"(\d+) messages handled, busy (\d+) us")
+IDLE = re.compile(r"idle cores (\d+)\.\.(\d+) since boot: (\d+) wake-ups "
+                  r"\(at most (\d+) per core\), (\d+) messages handled, busy (\d+) us")
 
 PINGPONG = os.path.join(benchlib.BUILD, "pingpong.img")
 RTT_GO, RTT_STOP = r"^round trip between cores", r"^round trips: (\d+) in all"
@@ -42,7 +42,9 @@ def qemu_args(vcpus, mem, app, app_args):
 def host_between(guest, go, stop, members):
     """What QEMU used between marker lines go and stop: {"wall_s", and CPU seconds "total",
     "busy" (the vCPUs of cores 0..members-1), "idle_vcpus" (the others), "qemu" (QEMU's own
-    threads), "cpu_pct" (total in % of one host CPU)}, or None if it could not be read."""
+    threads), "busy_min" (the least one busy vCPU got), "cpu_pct" (total in % of one host
+    CPU), "busy_share" (busy_min over the interval: 1.0 when every busy vCPU had a host CPU
+    all the time)}, or None if it could not be read."""
     m = guest["marks"]
     if go not in m or stop not in m:
         return None
@@ -52,6 +54,7 @@ def host_between(guest, go, stop, members):
         return None
     out = {"wall_s": round(wall, 4), **{k: round(v, 4) for k, v in cpu.items()}}
     out["cpu_pct"] = 100 * cpu["total"] / wall
+    out["busy_share"] = cpu["busy_min"] / wall
     return out
 
 

@@ -183,15 +183,21 @@ def vcpu_of(thread_name):
 def cpu_between(a, b, busy=()):
     """Host CPU seconds QEMU used between two thread_cpu() samples a and b: a dict with the
     whole process ("total"), the vCPUs listed in busy ("busy"), the other vCPUs ("idle_vcpus")
-    and QEMU's own threads ("qemu"). None if a thread of a is missing from b (QEMU was ending)."""
+    and QEMU's own threads ("qemu"), and the least any one busy vCPU got ("busy_min": on a host
+    with a CPU free for each, every busy vCPU gets the whole interval). None if a thread of a
+    is missing from b (QEMU was ending)."""
     if not a or not b or any(name not in b for name in a):
         return None
     d = {"total": 0.0, "busy": 0.0, "idle_vcpus": 0.0, "qemu": 0.0}
+    mins = []
     for name, t in b.items():
         used = max(0.0, t - a.get(name, 0.0))
         v = vcpu_of(name)
         d["total"] += used
         d["busy" if v in busy else "qemu" if v is None else "idle_vcpus"] += used
+        if v in busy:
+            mins.append(used)
+    d["busy_min"] = min(mins) if mins else 0.0
     return d
 
 
