@@ -217,7 +217,8 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug run-prepare image profile test lint install check-headers soak bench-boot bench-msg bench-net-internal bench-net bench-kv
+.PHONY: deps run debug run-prepare image profile test lint install check-headers soak bench-boot \
+	bench-msg bench-net-internal bench-net bench-kv bench-scale-tax
 deps:
 	$(Q)ci/deps
 
@@ -397,16 +398,24 @@ bench-kv: deps
 	$(Q)ci/linux-guest/build
 	$(Q)ci/bench-kv
 
-# How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench).
+# How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench) at 1, 2
+# and 4 cores, 5 interleaved runs, only runs whose per-core windows overlap:
+# docs/bench/net-internal.json and the README's table.
 bench-net-internal: deps
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/netbench.elf
 	$(Q)ci/bench-net-internal
 
-# Message latency and throughput between cores: examples/pingpong at 2 and 4 cores.
+# Message latency and throughput between cores: examples/pingpong at 2 and 4 cores, 5
+# interleaved runs: docs/bench/msg.json and the README's table.
 bench-msg: deps
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/pingpong.elf
-	$(Q)for c in 2 4; do echo "## pingpong, $$c cores"; \
-		ci/qemu-run -c $$c -t 120 $(BUILD)/pingpong.img | tr -d '\r' | grep -v '^\[' | grep -v 'SeaBIOS\|Booting'; done
+	$(Q)ci/bench-msg
+
+# What idle cores cost the busy ones: netbench and pingpong on cores 0 and 1 only, in VMs of 2
+# to 255 vCPUs (the others halted): docs/bench/scale-tax.json and the README's table.
+bench-scale-tax: deps
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/netbench.elf $(BUILD)/pingpong.elf
+	$(Q)ci/bench-scale-tax
 
 # make soak [SOAK_SECS=600] [CORES=2]: mixed load on httpd and kvstore with vanishing clients,
 # floods and memory exhaustion, then every core's memory and threads must be back to their
