@@ -34,7 +34,7 @@
 #include "db.h"
 #include "resp.h"
 
-#define CMD_MAX_SHARDS 64 /* owner numbers fit in a uint8_t */
+#define CMD_MAX_SHARDS 256 /* owner numbers fit in a uint8_t */
 
 enum {
 	CMD_WRITE = 1 << 0,    /* changes the shard (its keys go to the append-only log) */
@@ -146,14 +146,21 @@ size_t cmd_part(const struct cmd_desc *cmd, size_t argc, const struct resp_arg *
 void cmd_run(struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
              const struct resp_arg *argv, struct resp_buf *out);
 
+/* One shard's answer to its part of a request. */
+struct cmd_answer {
+	unsigned shard;        /* the shard that ran the part */
+	struct resp_buf reply; /* its reply */
+};
+
 /*
- * Merges the answers of the shards: parts[s] is shard s's reply (NULL if it had no part, which
- * happens on the KEYS route only). owner[] is cmd_owners' result (KEYS route), argv the client's
- * request. The first error among the parts is the answer; a part that failed makes out fail.
+ * Merges the answers of the shards that took part: ans[0..n), in shard order (on the KEYS route
+ * only the owners of the keys take part, on the ALL route every shard). owner[] is cmd_owners'
+ * result (KEYS route), argv the client's request. The first error among the answers is the
+ * answer; a part that failed makes out fail. Costs O(n + keys), not O(nshards).
  */
 void cmd_merge(const struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
-               const struct resp_arg *argv, const uint8_t *owner, struct resp_buf *const *parts,
-               unsigned nshards, struct resp_buf *out);
+               const struct resp_arg *argv, const uint8_t *owner, const struct cmd_answer *ans,
+               unsigned n, struct resp_buf *out);
 
 /* Redis' texts, for replies built outside cmd.c. */
 extern const char cmd_err_oom[]; /* "OOM command not allowed when used memory > 'maxmemory'." */

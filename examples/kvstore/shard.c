@@ -19,12 +19,27 @@
  * frees later: a remote free sends it back.
  *
  * A connection whose thread has ended (client gone, send failed) while parts were out stays
- * allocated (kv_conn.gone); on_replies frees it when the last reply is in, so a late reply never
- * touches freed memory and nothing leaks.
+ * allocated (kv_conn.gone); the last reply frees it, so a late reply never touches freed memory
+ * and nothing leaks.
+ *
+ * Memory for others. A shard core keeps its last 1/KV_RESERVE_REMOTE of memory from other
+ * cores' clients (run_part): below it, a part that would add data is refused and a reply that
+ * needed the heap is dropped, both for -OOM. A client that asks for big values and never reads
+ * the replies can take no more than that from the core that holds them, and the core's own
+ * clients still have their reserve (1/KV_RESERVE_SHARE, conn.c).
+ *
+ * Replies that wait. A reply may leave only once (1) a FLUSHALL's old entries are freed, which
+ * the core's reaper thread does KV_REAP_STEP entries at a time, yielding between steps, so
+ * that a flush of millions of keys never holds the core; and (2) with appendonly=yes, the
+ * records of the writes before it are in the log (aof.c). A write whose records could not be
+ * written (disk full, I/O error) is answered with the log's -MISCONF error instead: nothing
+ * is acknowledged that is not in the log. The same two waits apply to a request's part on its
+ * own core (shard_settle_local), which then counts as pending like a remote one.
  */
 #include <stdio.h>
 #include <string.h>
 #include <isle/core.h>
+#include <isle/errno.h>
 #include <isle/mem.h>
 #include <isle/msg.h>
 #include <isle/thread.h>
@@ -41,11 +56,12 @@ struct kv_part {
 	struct kv_part *next;       /* [I] the next part of the same batch */
 	struct kv_slot *slot;       /* [I] where the reply goes (home core memory) */
 	const struct cmd_desc *cmd; /* [I] the command */
-	unsigned shard;             /* [I] the core that runs it */
+	unsigned at;                /* [I] its index in slot->ans[] */
 	size_t argc;                /* [I] arguments */
 	struct resp_buf reply;      /* written by the shard core, then read by home */
 	unsigned home;              /* [I] the core that sent it */
-	struct aof_waiter durable;  /* the first part of a list: the replies wait for the log */
+	struct aof_waiter durable;  /* the first part of a list: the replies wait (reaper, log) */
+	uint64_t logged;            /* the first part: the last record of the log before replying */
 	char small[KV_SMALL_REPLY]; /* where reply starts: a small reply needs no block of the
 	                               shard core's heap (and no remote free to give it back) */
 	struct resp_arg argv[];     /* [I] the arguments, their bytes after them */
@@ -100,6 +116,89 @@ void shard_apply(const struct cmd_desc *cmd, size_t argc, const struct resp_arg 
 		log_changes(cmd, argc, argv, &k->db, ctx.now_ms);
 }
 
+bool shard_short_of_memory(unsigned share)
+{
+	struct mem_stats ms;
+	mem_stats(&ms);
+	return ms.free_pages < ms.total_pages / share;
+}
+
+/* FLUSHALL and FLUSHDB: their reply waits until the shard's old entries are freed. */
+static bool frees_shard(const struct cmd_desc *cmd)
+{
+	return cmd->route == CMD_ROUTE_ALL && (cmd->flags & CMD_WRITE);
+}
+
+bool shard_must_wait(const struct cmd_desc *cmd)
+{
+	return frees_shard(cmd) || (aof_enabled && (cmd->flags & CMD_WRITE));
+}
+
+/* A write whose records did not reach the log is answered with the log's error. */
+static void refuse_unlogged(const struct cmd_desc *cmd, uint64_t logged, struct resp_buf *reply)
+{
+	if (!(cmd->flags & CMD_WRITE) || aof_durable(logged))
+		return;
+	reply->len = 0;
+	reply->failed = false;
+	resp_add_error(reply, aof_lost_error());
+}
+
+/* ---- the reaper: freeing flushed entries a step at a time -------------------------------- */
+
+/* Runs fn(arg) once this core's shard has no flushed entries left to free (at once if so). */
+static void after_reaped(struct aof_waiter *w, void (*fn)(void *arg), void *arg)
+{
+	struct kv_core *k = kv_here();
+	if (!db_reaping(&k->db)) {
+		fn(arg);
+		return;
+	}
+	*w = (struct aof_waiter){ .fn = fn, .arg = arg };
+	if (k->reaped_tail)
+		k->reaped_tail->next = w;
+	else
+		k->reaped_head = w;
+	k->reaped_tail = w;
+	if (k->reaper_idle)
+		thread_wake(k->reaper);
+}
+
+static int reaper_thread(void *arg)
+{
+	struct kv_core *k = kv_here();
+	(void)arg;
+
+	for (;;) {
+		while (!db_reaping(&k->db) && !k->reaped_head) {
+			k->reaper_idle = true;
+			thread_block();
+			k->reaper_idle = false;
+		}
+		if (db_reap(&k->db, KV_REAP_STEP)) {
+			thread_yield(); /* a step at a time: the core's others run between */
+			continue;
+		}
+		while (k->reaped_head) {
+			struct aof_waiter *w = k->reaped_head;
+			k->reaped_head = w->next;
+			if (!k->reaped_head)
+				k->reaped_tail = NULL;
+			w->fn(w->arg);
+		}
+	}
+	return 0;
+}
+
+int shard_start_reaper(void)
+{
+	struct kv_core *k = kv_here();
+	k->reaper = thread_create(core_id(), reaper_thread, NULL);
+	return k->reaper ? 0 : -ENOMEM;
+}
+
+/* ---- parts for other cores --------------------------------------------------------------- */
+
 static void send_batch(struct kv_conn *c, unsigned dst)
 {
 	struct kv_batch *b = &c->batch[dst];
@@ -107,12 +206,14 @@ static void send_batch(struct kv_conn *c, unsigned dst)
 	struct msg m = { .type = KV_MSG_PARTS, .w = { (uintptr_t)b->head } };
 	b->head = b->tail = NULL;
 	b->n = 0;
+	coreset_del(&c->batched, dst);
 	msg_send(dst, &m); /* may yield while the ring is full (back-pressure) */
 }
 
-bool shard_send(struct kv_slot *slot, unsigned dst, size_t argc, const struct resp_arg *argv)
+bool shard_send(struct kv_slot *slot, unsigned at, size_t argc, const struct resp_arg *argv)
 {
 	struct kv_conn *c = slot->conn;
+	unsigned dst = slot->ans[at].shard;
 	size_t bytes = sizeof(struct kv_part) + argc * sizeof(struct resp_arg);
 	for (size_t i = 0; i < argc; i++)
 		bytes += argv[i].len;
@@ -122,7 +223,7 @@ bool shard_send(struct kv_slot *slot, unsigned dst, size_t argc, const struct re
 	p->next = NULL;
 	p->slot = slot;
 	p->cmd = slot->cmd;
-	p->shard = dst;
+	p->at = at;
 	p->argc = argc;
 	p->reply = (struct resp_buf){ .data = p->small, .cap = sizeof(p->small), .borrowed = true };
 	char *data = (char *)&p->argv[argc];
@@ -137,6 +238,7 @@ bool shard_send(struct kv_slot *slot, unsigned dst, size_t argc, const struct re
 	else
 		b->head = p;
 	b->tail = p;
+	coreset_add(&c->batched, dst);
 	c->inflight++;
 	c->core->ctr.remote_sent++;
 	if (++b->n == KV_BATCH_PARTS)
@@ -146,36 +248,83 @@ bool shard_send(struct kv_slot *slot, unsigned dst, size_t argc, const struct re
 
 void shard_flush(struct kv_conn *c)
 {
-	for (unsigned i = 0; i < core_count(); i++)
-		if (c->batch[i].head)
-			send_batch(c, i);
+	/* only the cores that have parts: the cost does not grow with the core count */
+	for (int dst; (dst = coreset_first(&c->batched)) >= 0;)
+		send_batch(c, (unsigned)dst);
 }
 
-/* On the shard's core: the answered list goes back to its home core. From a handler, or from
- * the log thread once the records are durable. */
+/* On the shard's core: the answered list goes home. From on_parts (its one reply, which always
+ * fits), or from the reaper or log thread (which wait for room if need be). */
 static void send_home(void *arg)
 {
 	struct kv_part *list = arg;
+	for (struct kv_part *p = list; p; p = p->next)
+		refuse_unlogged(p->cmd, list->logged, &p->reply);
 	struct msg r = { .type = KV_MSG_REPLIES, .w = { (uintptr_t)list } };
-	/* A reply (on_replies sends nothing): from on_parts, its one reply, which always fits; from
-	 * the log thread, which waits for room if need be. */
-	msg_reply(list->home, &r);
+	msg_reply(list->home, &r); /* a reply: on_replies sends nothing */
+}
+
+/* ... once a flush among the parts is freed: then once their records are in the log. */
+static void send_home_logged(void *arg)
+{
+	struct kv_part *list = arg;
+	aof_after(&list->durable, list->logged, send_home, list);
+}
+
+/* Runs a part for another core: within this core's reserve for others (see the top). */
+static void run_part(struct kv_part *p)
+{
+	bool short_before = shard_short_of_memory(KV_RESERVE_REMOTE);
+	if (short_before && (p->cmd->flags & CMD_DENYOOM)) {
+		resp_add_error(&p->reply, cmd_err_oom);
+		return;
+	}
+	shard_apply(p->cmd, p->argc, p->argv, &p->reply);
+	if ((p->cmd->flags & CMD_READONLY) && !p->reply.borrowed &&
+	    shard_short_of_memory(KV_RESERVE_REMOTE)) {
+		/* a read's reply took the heap below the reserve: give it back, answer -OOM */
+		resp_buf_free(&p->reply);
+		p->reply = (struct resp_buf){ .data = p->small,
+			                      .cap = sizeof(p->small),
+			                      .borrowed = true };
+		resp_add_error(&p->reply, cmd_err_oom);
+	}
 }
 
 /* On the shard's core, handler context: run them, send them home. */
 static void on_parts(const struct msg *m)
 {
 	struct kv_part *list = (struct kv_part *)(uintptr_t)m->w[0];
+	bool flushed = false;
 
 	for (struct kv_part *p = list; p; p = p->next) {
-		shard_apply(p->cmd, p->argc, p->argv, &p->reply);
+		run_part(p);
+		flushed |= frees_shard(p->cmd);
 		kv_here()->ctr.remote_served++;
 	}
-	/* the replies go home once what they did is in the log (at once without one) */
+	/* the replies go home once a flush is freed and what they did is in the log (at once
+	 * without either) */
 	list->home = m->src;
-	aof_after(&list->durable, aof_mark(), send_home, list);
+	list->logged = aof_mark();
+	if (flushed)
+		after_reaped(&list->durable, send_home_logged, list);
+	else
+		send_home_logged(list);
 }
 MSG_HANDLER(KV_MSG_PARTS, on_parts);
+
+/* A part's reply is in (or it failed): wake the connection if its oldest reply is complete,
+ * or free a connection whose thread has ended once the last one is in. */
+static void part_back(struct kv_conn *c)
+{
+	if (c->gone) {
+		if (c->inflight == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->waiting && c->head && c->head->pending == 0)
+		thread_wake(c->thread);
+}
 
 /* Back home, handler context: file the replies, wake the connection or finish it off. */
 static void on_replies(const struct msg *m)
@@ -186,23 +335,48 @@ static void on_replies(const struct msg *m)
 	while (p) {
 		struct kv_part *next = p->next;
 		struct kv_slot *s = p->slot;
-		s->parts[p->shard] =
-		        p->reply; /* may point into p: the slot keeps p until it goes */
+		s->ans[p->at].reply = p->reply; /* may point into p: the slot keeps p until it goes */
+		s->held_bytes += p->reply.len;
+		c->held += p->reply.len;
 		p->next = s->held;
 		s->held = p;
 		s->pending--;
 		c->inflight--;
 		p = next;
 	}
-	if (c->gone) {
-		if (c->inflight == 0)
-			conn_free(c);
-		return;
-	}
-	if (c->waiting && c->head && c->head->pending == 0)
-		thread_wake(c->thread);
+	part_back(c);
 }
 MSG_HANDLER(KV_MSG_REPLIES, on_replies);
+
+/* ---- this core's part of a request in a slot --------------------------------------------- */
+
+static void local_logged(void *arg)
+{
+	struct kv_slot *s = arg;
+	refuse_unlogged(s->cmd, s->logged, &s->ans[s->self_at].reply);
+	s->pending--;
+	s->conn->inflight--;
+	part_back(s->conn);
+}
+
+static void local_reaped(void *arg)
+{
+	struct kv_slot *s = arg;
+	aof_after(&s->local, s->logged, local_logged, s);
+}
+
+void shard_settle_local(struct kv_slot *s)
+{
+	if (!shard_must_wait(s->cmd))
+		return;
+	s->pending++;
+	s->conn->inflight++;
+	s->logged = aof_mark();
+	if (frees_shard(s->cmd))
+		after_reaped(&s->local, local_reaped, s);
+	else
+		local_reaped(s);
+}
 
 void shard_release(struct kv_part *list)
 {
