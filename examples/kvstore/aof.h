@@ -52,7 +52,7 @@ bool aof_durable(uint64_t seq);
 void aof_wait(uint64_t seq);
 
 /* A deferred action; the caller provides its memory, which must live until fn has run. (The
- * reaper's waiting list in shard.c uses it too.) */
+ * worker's waiting list in shard.c uses it too.) */
 struct aof_waiter {
 	struct aof_waiter *next; /* [o] the next one in the core's list */
 	uint64_t seq;            /* [o] the record it waits for */

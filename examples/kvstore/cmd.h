@@ -46,6 +46,8 @@ enum {
 	CMD_STALE = 1 << 6,    /* COMMAND shows it */
 	CMD_NOSCRIPT = 1 << 7, /* COMMAND shows it */
 	CMD_PAIRS = 1 << 8,    /* arguments after the name come in key-value pairs (MSET) */
+	CMD_VALUES = 1 << 9,   /* every argument after the name is a key whose value the reply
+	                          carries (GET MGET): cmd_reply_bytes knows the reply's size */
 };
 
 enum cmd_route { CMD_ROUTE_CONN, CMD_ROUTE_KEY, CMD_ROUTE_KEYS, CMD_ROUTE_ALL };
@@ -137,6 +139,15 @@ void cmd_owners(const struct cmd_desc *cmd, size_t argc, const struct resp_arg *
  * owns none of the keys. */
 size_t cmd_part(const struct cmd_desc *cmd, size_t argc, const struct resp_arg *argv,
                 const uint8_t *owner, unsigned s, struct resp_arg *part);
+
+/*
+ * The bytes cmd's reply will need at most, as far as they can be known before it runs: the
+ * values it will return (CMD_VALUES) and the data it will store (CMD_DENYOOM: the arguments),
+ * plus framing; 0 for the rest. Lets a shard refuse a request before allocating for it. Looks
+ * keys up on ctx->db without counting hits or misses.
+ */
+size_t cmd_reply_bytes(struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
+                       const struct resp_arg *argv);
 
 /*
  * Runs cmd (found by cmd_lookup) with argv on ctx->db, or for ctx->session on the CONN route,

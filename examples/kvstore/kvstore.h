@@ -38,15 +38,16 @@
 #define KV_CYCLE_MS 100                    /* active expiry and rehash, every ... */
 #define KV_CYCLE_WORK 256                  /* ... this many buckets */
 #define KV_REAP_STEP 1000                  /* entries of a flushed shard freed per step */
+#define KV_STEP_BYTES (256 * 1024)         /* reply bytes a handler makes for others, at most */
 /* Each shard's data may use this fraction (1/n) of its core's memory; the rest is for
  * connections, buffers, threads and messages. */
 #define KV_MEMORY_SHARE 2
 /* Below 1/n of its pages free, a core answers -OOM to requests for shards and lets no input
  * buffer grow (conn.c): the rest is kept for what must not fail. */
 #define KV_RESERVE_SHARE 16
-/* Work for other cores' clients stops earlier, below 1/n free (shard.c): a part that would add
- * data is refused, a reply that needed the heap is dropped, both for -OOM. So clients of other
- * cores can never take the memory this core's own clients need. */
+/* Work for other cores' clients stops earlier, above 1/n free (shard.c): a part whose reply or
+ * data would take memory below that line is refused with -OOM before it runs. So clients of
+ * other cores can never take the memory this core's own clients need. */
 #define KV_RESERVE_REMOTE 8
 
 /* Per-core counters (INFO sums nothing: it shows each core). */
@@ -73,9 +74,10 @@ struct kv_core {
 	struct db db;           /* [o] this core's shard of the keyspace */
 	struct kv_counters ctr; /* [o] */
 	uint64_t clients;       /* [o] connections numbered so far (CLIENT ID) */
-	struct thread *reaper;  /* [I] frees flushed entries a step at a time (shard.c) */
-	bool reaper_idle;       /* [o] it waits for work: wake it */
+	struct thread *worker;  /* [I] long work a step at a time (shard.c) */
+	bool worker_idle;       /* [o] it waits for work: wake it */
 	struct aof_waiter *reaped_head, *reaped_tail; /* [o] what waits until db is reaped */
+	struct kv_part *backlog_head, *backlog_tail;  /* [o] part lists left to the worker */
 } __attribute__((aligned(64)));
 
 extern struct kv_core kv_cores[KV_MAX_CORES];
@@ -107,7 +109,7 @@ struct kv_slot {
 	int self_at;                /* [o] this core's index in ans[], or -1 */
 	size_t held_bytes;          /* [o] bytes of replies from other cores (kv_conn.held) */
 	struct kv_part *held;       /* [o] parts back from other cores, freed with the slot */
-	struct aof_waiter local;    /* [o] this core's part waits for the reaper or the log */
+	struct aof_waiter local;    /* [o] this core's part waits for the worker or the log */
 	uint64_t logged;            /* [o] ... for this record of the log */
 };
 
@@ -166,11 +168,11 @@ bool shard_send(struct kv_slot *slot, unsigned at, size_t argc, const struct res
 void shard_settle_local(struct kv_slot *slot);
 /* shard.c: whether this core has less than 1/share of its pages free. */
 bool shard_short_of_memory(unsigned share);
-/* shard.c: whether a reply to cmd on this core must wait for the log or the reaper (so a
+/* shard.c: whether a reply to cmd on this core must wait for the log or the worker (so a
  * local request needs a slot). */
 bool shard_must_wait(const struct cmd_desc *cmd);
-/* shard.c: starts this core's reaper (thread context, at start-up). */
-int shard_start_reaper(void);
+/* shard.c: starts this core's worker thread (thread context, at start-up). */
+int shard_start_worker(void);
 /* shard.c: sends every queued batch of c (one message per core). MUST be called before the
  * thread waits for a reply or lets other threads run. */
 void shard_flush(struct kv_conn *c);

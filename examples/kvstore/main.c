@@ -108,7 +108,7 @@ static int setup_thread(void *arg)
 		if (err < 0)
 			return err;
 	}
-	int err = shard_start_reaper();
+	int err = shard_start_worker();
 	if (err < 0)
 		return err;
 	return sock_listen(SOCK_ANY, su->port, LISTEN_BACKLOG, &k->listener);

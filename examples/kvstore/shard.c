@@ -23,18 +23,26 @@
  * and nothing leaks.
  *
  * Memory for others. A shard core keeps its last 1/KV_RESERVE_REMOTE of memory from other
- * cores' clients (run_part): below it, a part that would add data is refused and a reply that
- * needed the heap is dropped, both for -OOM. A client that asks for big values and never reads
- * the replies can take no more than that from the core that holds them, and the core's own
- * clients still have their reserve (1/KV_RESERVE_SHARE, conn.c).
+ * cores' clients (run_part): a part whose values (GET, MGET) or data (SET, MSET, ...) would
+ * take memory below that is refused with -OOM before anything is allocated or copied
+ * (cmd_reply_bytes). A client that asks for big values and never reads the replies so takes
+ * no more than the memory above that line from the core that holds them, and costs it no
+ * copying once there; the core's own clients still have their reserve (1/KV_RESERVE_SHARE,
+ * conn.c), and small replies (in the part itself) are always given.
  *
- * Replies that wait. A reply may leave only once (1) a FLUSHALL's old entries are freed, which
- * the core's reaper thread does KV_REAP_STEP entries at a time, yielding between steps, so
- * that a flush of millions of keys never holds the core; and (2) with appendonly=yes, the
- * records of the writes before it are in the log (aof.c). A write whose records could not be
- * written (disk full, I/O error) is answered with the log's -MISCONF error instead: nothing
- * is acknowledged that is not in the log. The same two waits apply to a request's part on its
- * own core (shard_settle_local), which then counts as pending like a remote one.
+ * Long work in steps. A handler runs between threads and cannot yield, so work that may be
+ * long goes to the core's worker thread, which does it a step at a time and yields between
+ * steps: freeing a flushed shard (KV_REAP_STEP entries a step), and the parts of a list beyond
+ * the first KV_STEP_BYTES of replies its handler made (MGETs of big values). While the worker
+ * has lists of a connection, that connection's later lists queue behind them (kv_core.backlog),
+ * so its parts still run in the order it sent them; other connections' lists run at once.
+ *
+ * Replies that wait. A reply may leave only once (1) a FLUSHALL's old entries are freed (the
+ * worker) and (2) with appendonly=yes, the records of the writes before it are in the log
+ * (aof.c). A write whose records could not be written (disk full, I/O error) is answered with
+ * the log's -MISCONF error instead: nothing is acknowledged that is not in the log. The same
+ * two waits apply to a request's part on its own core (shard_settle_local), which then counts
+ * as pending like a remote one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,13 +63,19 @@ enum {
 struct kv_part {
 	struct kv_part *next;       /* [I] the next part of the same batch */
 	struct kv_slot *slot;       /* [I] where the reply goes (home core memory) */
+	const void *conn;           /* [I] the connection it is for: a name only, never used to
+	                               reach the connection from the shard core */
 	const struct cmd_desc *cmd; /* [I] the command */
 	unsigned at;                /* [I] its index in slot->ans[] */
 	size_t argc;                /* [I] arguments */
 	struct resp_buf reply;      /* written by the shard core, then read by home */
 	unsigned home;              /* [I] the core that sent it */
-	struct aof_waiter durable;  /* the first part of a list: the replies wait (reaper, log) */
-	uint64_t logged;            /* the first part: the last record of the log before replying */
+	/* The first part of a list also keeps, on the shard core: */
+	struct aof_waiter durable;  /* the replies wait (worker, log) */
+	uint64_t logged;            /* the last record of the log before replying */
+	struct kv_part *resume;     /* the first part not run yet (the worker goes on there) */
+	struct kv_part *next_list;  /* the next list in kv_core.backlog */
+	bool flushed;               /* a part emptied the shard: reply once it is freed */
 	char small[KV_SMALL_REPLY]; /* where reply starts: a small reply needs no block of the
 	                               shard core's heap (and no remote free to give it back) */
 	struct resp_arg argv[];     /* [I] the arguments, their bytes after them */
@@ -116,6 +130,8 @@ void shard_apply(const struct cmd_desc *cmd, size_t argc, const struct resp_arg 
 		log_changes(cmd, argc, argv, &k->db, ctx.now_ms);
 }
 
+#define PAGE_BYTES 4096
+
 bool shard_short_of_memory(unsigned share)
 {
 	struct mem_stats ms;
@@ -144,7 +160,13 @@ static void refuse_unlogged(const struct cmd_desc *cmd, uint64_t logged, struct 
 	resp_add_error(reply, aof_lost_error());
 }
 
-/* ---- the reaper: freeing flushed entries a step at a time -------------------------------- */
+/* ---- the worker: long work a step at a time --------------------------------------------- */
+
+static void wake_worker(struct kv_core *k)
+{
+	if (k->worker_idle)
+		thread_wake(k->worker);
+}
 
 /* Runs fn(arg) once this core's shard has no flushed entries left to free (at once if so). */
 static void after_reaped(struct aof_waiter *w, void (*fn)(void *arg), void *arg)
@@ -160,41 +182,56 @@ static void after_reaped(struct aof_waiter *w, void (*fn)(void *arg), void *arg)
 	else
 		k->reaped_head = w;
 	k->reaped_tail = w;
-	if (k->reaper_idle)
-		thread_wake(k->reaper);
+	wake_worker(k);
 }
 
-static int reaper_thread(void *arg)
+static bool run_parts(struct kv_part *list);
+
+/* One step of freeing a flushed shard; once it is all freed, what waited for it goes on. */
+static void reap_step(struct kv_core *k)
+{
+	if (db_reap(&k->db, KV_REAP_STEP))
+		return;
+	while (k->reaped_head) {
+		struct aof_waiter *w = k->reaped_head;
+		k->reaped_head = w->next;
+		if (!k->reaped_head)
+			k->reaped_tail = NULL;
+		w->fn(w->arg);
+	}
+}
+
+static int worker_thread(void *arg)
 {
 	struct kv_core *k = kv_here();
 	(void)arg;
 
 	for (;;) {
-		while (!db_reaping(&k->db) && !k->reaped_head) {
-			k->reaper_idle = true;
+		if (k->backlog_head) {
+			struct kv_part *list = k->backlog_head;
+			if (run_parts(list)) { /* done: the next list's turn */
+				k->backlog_head = list->next_list;
+				if (!k->backlog_head)
+					k->backlog_tail = NULL;
+			}
+		} else if (db_reaping(&k->db) || k->reaped_head) {
+			reap_step(k);
+		} else {
+			k->worker_idle = true;
 			thread_block();
-			k->reaper_idle = false;
-		}
-		if (db_reap(&k->db, KV_REAP_STEP)) {
-			thread_yield(); /* a step at a time: the core's others run between */
+			k->worker_idle = false;
 			continue;
 		}
-		while (k->reaped_head) {
-			struct aof_waiter *w = k->reaped_head;
-			k->reaped_head = w->next;
-			if (!k->reaped_head)
-				k->reaped_tail = NULL;
-			w->fn(w->arg);
-		}
+		thread_yield(); /* a step at a time: the core's others run between */
 	}
 	return 0;
 }
 
-int shard_start_reaper(void)
+int shard_start_worker(void)
 {
 	struct kv_core *k = kv_here();
-	k->reaper = thread_create(core_id(), reaper_thread, NULL);
-	return k->reaper ? 0 : -ENOMEM;
+	k->worker = thread_create(core_id(), worker_thread, NULL);
+	return k->worker ? 0 : -ENOMEM;
 }
 
 /* ---- parts for other cores --------------------------------------------------------------- */
@@ -222,6 +259,7 @@ bool shard_send(struct kv_slot *slot, unsigned at, size_t argc, const struct res
 		return false;
 	p->next = NULL;
 	p->slot = slot;
+	p->conn = c;
 	p->cmd = slot->cmd;
 	p->at = at;
 	p->argc = argc;
@@ -254,7 +292,7 @@ void shard_flush(struct kv_conn *c)
 }
 
 /* On the shard's core: the answered list goes home. From on_parts (its one reply, which always
- * fits), or from the reaper or log thread (which wait for room if need be). */
+ * fits), or from the worker or log thread (which wait for room if need be). */
 static void send_home(void *arg)
 {
 	struct kv_part *list = arg;
@@ -271,45 +309,84 @@ static void send_home_logged(void *arg)
 	aof_after(&list->durable, list->logged, send_home, list);
 }
 
-/* Runs a part for another core: within this core's reserve for others (see the top). */
+/* Whether this core can spend `bytes` more for others and keep its reserve for its own. */
+static bool room_for_others(size_t bytes)
+{
+	struct mem_stats ms;
+	mem_stats(&ms);
+	size_t free = ms.free_pages * PAGE_BYTES, keep = ms.total_pages * PAGE_BYTES / KV_RESERVE_REMOTE;
+	return free > keep && free - keep > bytes;
+}
+
+/* Runs a part for another core, within this core's reserve for others (see the top): a part
+ * whose reply or data would need more memory than is left above it is refused with -OOM
+ * before it runs. (A buffer that grows by doubling may take twice its length.) */
 static void run_part(struct kv_part *p)
 {
-	bool short_before = shard_short_of_memory(KV_RESERVE_REMOTE);
-	if (short_before && (p->cmd->flags & CMD_DENYOOM)) {
+	struct cmd_ctx ctx = { .db = &kv_here()->db, .now_ms = kv_now_ms() };
+	size_t need = cmd_reply_bytes(&ctx, p->cmd, p->argc, p->argv);
+	if (need > sizeof(p->small) && !room_for_others(2 * need)) {
 		resp_add_error(&p->reply, cmd_err_oom);
 		return;
 	}
 	shard_apply(p->cmd, p->argc, p->argv, &p->reply);
-	if ((p->cmd->flags & CMD_READONLY) && !p->reply.borrowed &&
-	    shard_short_of_memory(KV_RESERVE_REMOTE)) {
-		/* a read's reply took the heap below the reserve: give it back, answer -OOM */
-		resp_buf_free(&p->reply);
-		p->reply = (struct resp_buf){ .data = p->small,
-			                      .cap = sizeof(p->small),
-			                      .borrowed = true };
-		resp_add_error(&p->reply, cmd_err_oom);
-	}
 }
 
-/* On the shard's core, handler context: run them, send them home. */
-static void on_parts(const struct msg *m)
+/* Runs the parts of list from list->resume on, until their replies reach KV_STEP_BYTES; the
+ * list then goes home once a flush among them is freed and what they did is in the log (at
+ * once without either). True if every part ran, false if list->resume is left to run. */
+static bool run_parts(struct kv_part *list)
 {
-	struct kv_part *list = (struct kv_part *)(uintptr_t)m->w[0];
-	bool flushed = false;
+	size_t made = 0;
+	struct kv_part *p = list->resume;
 
-	for (struct kv_part *p = list; p; p = p->next) {
+	for (; p && made < KV_STEP_BYTES; p = p->next) {
 		run_part(p);
-		flushed |= frees_shard(p->cmd);
+		list->flushed |= frees_shard(p->cmd);
+		made += p->reply.len;
 		kv_here()->ctr.remote_served++;
 	}
-	/* the replies go home once a flush is freed and what they did is in the log (at once
-	 * without either) */
-	list->home = m->src;
+	list->resume = p;
+	if (p)
+		return false;
 	list->logged = aof_mark();
-	if (flushed)
+	if (list->flushed)
 		after_reaped(&list->durable, send_home_logged, list);
 	else
 		send_home_logged(list);
+	return true;
+}
+
+/* Whether the worker has a list of connection conn (a list holds one connection's parts). The
+ * backlog is short: lists big enough to be left to the worker, and those queued behind them. */
+static bool in_backlog(const struct kv_core *k, const void *conn)
+{
+	for (const struct kv_part *l = k->backlog_head; l; l = l->next_list)
+		if (l->conn == conn)
+			return true;
+	return false;
+}
+
+/* On the shard's core, handler context: run them and send them home, or leave them to the
+ * worker (see the top). */
+static void on_parts(const struct msg *m)
+{
+	struct kv_part *list = (struct kv_part *)(uintptr_t)m->w[0];
+	struct kv_core *k = kv_here();
+
+	list->home = m->src;
+	list->resume = list;
+	list->next_list = NULL;
+	list->flushed = false;
+	if (!in_backlog(k, list->conn) && run_parts(list))
+		return;
+	/* behind what the worker has already: a connection's parts run in the order it sent them */
+	if (k->backlog_tail)
+		k->backlog_tail->next_list = list;
+	else
+		k->backlog_head = list;
+	k->backlog_tail = list;
+	wake_worker(k);
 }
 MSG_HANDLER(KV_MSG_PARTS, on_parts);
 
