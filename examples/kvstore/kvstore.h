@@ -62,6 +62,8 @@ struct kv_counters {
 	uint64_t timeouts;        /* connections closed because the client was too slow */
 	uint64_t bytes_in;        /* request bytes received */
 	uint64_t bytes_out;       /* reply bytes handed to the TCP/IP stack */
+	uint64_t worker_steps;    /* steps of long work the worker thread did (shard.c) */
+	uint64_t longest_step_ns; /* the longest a worker step or a handler held the core */
 };
 
 /*

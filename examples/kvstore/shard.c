@@ -162,6 +162,14 @@ static void refuse_unlogged(const struct cmd_desc *cmd, uint64_t logged, struct 
 
 /* ---- the worker: long work a step at a time --------------------------------------------- */
 
+/* Records how long a step of work begun at t0 held the core. */
+static void note_hold(struct kv_core *k, uint64_t t0)
+{
+	uint64_t held = now_ns() - t0;
+	if (held > k->ctr.longest_step_ns)
+		k->ctr.longest_step_ns = held;
+}
+
 static void wake_worker(struct kv_core *k)
 {
 	if (k->worker_idle)
@@ -207,6 +215,7 @@ static int worker_thread(void *arg)
 	(void)arg;
 
 	for (;;) {
+		uint64_t t0 = now_ns();
 		if (k->backlog_head) {
 			struct kv_part *list = k->backlog_head;
 			if (run_parts(list)) { /* done: the next list's turn */
@@ -222,6 +231,8 @@ static int worker_thread(void *arg)
 			k->worker_idle = false;
 			continue;
 		}
+		k->ctr.worker_steps++;
+		note_hold(k, t0);
 		thread_yield(); /* a step at a time: the core's others run between */
 	}
 	return 0;
@@ -374,11 +385,14 @@ static void on_parts(const struct msg *m)
 	struct kv_part *list = (struct kv_part *)(uintptr_t)m->w[0];
 	struct kv_core *k = kv_here();
 
+	uint64_t t0 = now_ns();
 	list->home = m->src;
 	list->resume = list;
 	list->next_list = NULL;
 	list->flushed = false;
-	if (!in_backlog(k, list->conn) && run_parts(list))
+	bool done = !in_backlog(k, list->conn) && run_parts(list);
+	note_hold(k, t0);
+	if (done)
 		return;
 	/* behind what the worker has already: a connection's parts run in the order it sent them */
 	if (k->backlog_tail)
@@ -484,6 +498,8 @@ void shard_info(struct resp_buf *t, void *arg)
 	              k->remote_sent, k->remote_served);
 	resp_add_rawf(t, "protocol_errors:%lu\r\ntimeouts:%lu\r\n", k->protocol_errors,
 	              k->timeouts);
+	resp_add_rawf(t, "worker_steps:%lu\r\nlongest_step_us:%lu\r\n", k->worker_steps,
+	              k->longest_step_ns / 1000);
 	resp_add_rawf(t, "total_net_input_bytes:%lu\r\ntotal_net_output_bytes:%lu\r\n", k->bytes_in,
 	              k->bytes_out);
 	resp_add_rawf(t, "messages_sent:%lu\r\nmessages_received:%lu\r\n", mg.sent, mg.received);
