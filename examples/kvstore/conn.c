@@ -274,7 +274,8 @@ static void slot_start(struct kv_slot *s, size_t argc, const struct resp_arg *ar
 			shard_apply(s->cmd, pargc, pargv, &s->ans[i].reply);
 			shard_settle_local(s); /* a flush or a logged write: its reply may wait */
 		} else if (!shard_send(s, i, pargc, pargv)) {
-			s->ans[i].reply.failed = true; /* no memory for the part: the reply is -OOM */
+			/* no memory for the part: the reply is -OOM */
+			s->ans[i].reply.failed = true;
 			s->pending--;
 		}
 	}
@@ -293,7 +294,8 @@ static void dispatch_slot(struct kv_conn *c, const struct cmd_desc *cmd, size_t 
 		reply_error(c, cmd_err_oom);
 		return;
 	}
-	struct kv_slot *s = slot_new(c, cmd, argc, argv, split ? owner : NULL, nkeys, shards, nparts);
+	struct kv_slot *s =
+	        slot_new(c, cmd, argc, argv, split ? owner : NULL, nkeys, shards, nparts);
 	if (!s) {
 		kfree(part);
 		reply_error(c, cmd_err_oom);

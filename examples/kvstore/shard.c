@@ -325,7 +325,8 @@ static bool room_for_others(size_t bytes)
 {
 	struct mem_stats ms;
 	mem_stats(&ms);
-	size_t free = ms.free_pages * PAGE_BYTES, keep = ms.total_pages * PAGE_BYTES / KV_RESERVE_REMOTE;
+	size_t free = ms.free_pages * PAGE_BYTES;
+	size_t keep = ms.total_pages * PAGE_BYTES / KV_RESERVE_REMOTE;
 	return free > keep && free - keep > bytes;
 }
 
@@ -426,7 +427,8 @@ static void on_replies(const struct msg *m)
 	while (p) {
 		struct kv_part *next = p->next;
 		struct kv_slot *s = p->slot;
-		s->ans[p->at].reply = p->reply; /* may point into p: the slot keeps p until it goes */
+		/* the reply may point into p: the slot keeps p until it goes */
+		s->ans[p->at].reply = p->reply;
 		s->held_bytes += p->reply.len;
 		c->held += p->reply.len;
 		p->next = s->held;

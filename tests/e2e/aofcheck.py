@@ -181,8 +181,15 @@ def verify(host, path):
 def fault(host, path):
     global TIMEOUT
     TIMEOUT = 10  # a write that fails must be answered, not left waiting
-    cs = conns(host)
     state = {"keys": {}, "deleted": [], "maybe": []}
+    try:
+        fault_writes(host, state)
+    finally:  # what was acknowledged is checked after the reboot, whatever happened here
+        json.dump(state, open(path, "w"))
+
+
+def fault_writes(host, state):
+    cs = conns(host)
     errors, rounds, first_error = {}, 0, None
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline and rounds < 2000:
@@ -221,7 +228,6 @@ def fault(host, path):
     check("aof_last_write_status:err" in info, "INFO has no aof_last_write_status:err")
     for c in cs:
         c.s.close()
-    json.dump(state, open(path, "w"))
     print("    %d rounds of 8 SETs of 4 KiB: %d acknowledged, then errors from round %s: %s; "
           "reads served after the fault, %d/8 further SETs refused" %
           (rounds, len(acked), first_error, ", ".join("%d x %s" % (n, e) for e, n in errors.items()), refused))
