@@ -38,7 +38,7 @@
 #define KV_CYCLE_MS 100                    /* active expiry and rehash, every ... */
 #define KV_CYCLE_WORK 256                  /* ... this many buckets */
 #define KV_REAP_STEP 1000                  /* entries of a flushed shard freed per step */
-#define KV_STEP_BYTES (256 * 1024)         /* reply bytes a handler makes for others, at most */
+#define KV_STEP_BYTES (256 * 1024)         /* a handler starts no more parts past this */
 /* Each shard's data may use this fraction (1/n) of its core's memory; the rest is for
  * connections, buffers, threads and messages. */
 #define KV_MEMORY_SHARE 2
