@@ -3,7 +3,7 @@
  * conn.c (one connection), site.c (the files, from the file tree) and stats.c (GET /stats).
  *
  * httpd shares nothing between cores. Every core has a listener on the same port, its own
- * connections and its own counters in httpd_cores[core]; only threads and message handlers of
+ * connections and its own counters in its copy of the PERCORE `httpd`; only threads and message handlers of
  * that core touch its entry. /stats reads other cores' counters by asking them with messages.
  */
 #ifndef HTTPD_HTTPD_H
@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <isle/core.h>
 #include <isle/net.h>
+#include <isle/percore.h>
 
 #define HTTPD_MAX_CORES ISLE_MAX_CORES /* every core isle runs on */
 /* Open connections per core; more are answered 503 and closed. Below lwIP's 1024 TCP PCBs per
@@ -42,16 +43,15 @@ struct httpd_counters {
 };
 
 /*
- * One core's httpd. Ownership: [o] every field belongs to the core with this index, and only its
- * threads and message handlers touch it ([I] set once by that core before its listener starts).
- * Entries are cache-line aligned so that cores never write the same line.
+ * One core's httpd: every core has its own copy (PERCORE), touched only by its threads and
+ * message handlers ([o]; [I] set once by that core before its listener starts).
  */
 struct httpd_core {
 	struct sock *listener;         /* [I] this core's listening socket */
 	struct httpd_counters counter; /* [o] */
-} __attribute__((aligned(64)));
+};
 
-extern struct httpd_core httpd_cores[HTTPD_MAX_CORES];
+extern PERCORE struct httpd_core httpd; /* this core's (isle/percore.h) */
 
 /* The calling core's entry. */
 struct httpd_core *httpd_here(void);

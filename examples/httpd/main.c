@@ -26,11 +26,11 @@
 
 #define LISTEN_BACKLOG 128
 
-struct httpd_core httpd_cores[HTTPD_MAX_CORES];
+PERCORE struct httpd_core httpd;
 
 struct httpd_core *httpd_here(void)
 {
-	return &httpd_cores[core_id()];
+	return &httpd;
 }
 
 /* Round one, on every core: open this core's listening socket. arg is the port. */

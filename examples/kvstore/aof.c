@@ -69,7 +69,7 @@ static struct {
 
 bool aof_enabled;
 
-/* One core's log. Ownership: [o] the core with this index (its threads and handlers). */
+/* One core's log: every core has its own (PERCORE), [o] its threads' and handlers'. */
 struct aof_core {
 	int fd;                         /* the open log */
 	struct resp_buf buf;            /* records noted, not yet handed to the file */
@@ -87,11 +87,11 @@ struct aof_core {
 	char error_text[96];            /* the -MISCONF text of the last error */
 } __attribute__((aligned(64)));
 
-static struct aof_core cores[KV_MAX_CORES];
+PERCORE static struct aof_core aof; /* this core's log */
 
 static struct aof_core *here(void)
 {
-	return &cores[core_id()];
+	return &aof;
 }
 
 static void log_path(char *out, size_t size, unsigned c, unsigned n, bool tmp)

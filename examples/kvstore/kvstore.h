@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <isle/net.h>
+#include <isle/percore.h>
 #include "kernel/coreset.h" /* struct coreset: a bitmap of MAX_CORES cores */
 
 #include "aof.h"
@@ -67,9 +68,8 @@ struct kv_counters {
 };
 
 /*
- * One core's kvstore. Ownership: [o] every field belongs to the core with this index; only its
- * threads and message handlers touch it ([I]: set once by that core before its listener
- * starts). Entries are cache-line aligned so that cores never write the same line.
+ * One core's kvstore: every core has its own copy (PERCORE), touched only by its threads and
+ * message handlers ([o]; [I]: set once by that core before its listener starts).
  */
 struct kv_core {
 	struct sock *listener;  /* [I] this core's listening socket */
@@ -80,9 +80,9 @@ struct kv_core {
 	bool worker_idle;       /* [o] it waits for work: wake it */
 	struct aof_waiter *reaped_head, *reaped_tail; /* [o] what waits until db is reaped */
 	struct kv_part *backlog_head, *backlog_tail;  /* [o] part lists left to the worker */
-} __attribute__((aligned(64)));
+};
 
-extern struct kv_core kv_cores[KV_MAX_CORES];
+extern PERCORE struct kv_core kv;   /* this core's (isle/percore.h) */
 extern struct cmd_server kv_server; /* [I] after start-up */
 
 /* The calling core's entry. */

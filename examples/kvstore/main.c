@@ -74,12 +74,12 @@
 #define PAGE_SIZE 4096
 #define AOF_DIR "/disk/kvstore"
 
-struct kv_core kv_cores[KV_MAX_CORES];
+PERCORE struct kv_core kv;
 struct cmd_server kv_server;
 
 struct kv_core *kv_here(void)
 {
-	return &kv_cores[core_id()];
+	return &kv;
 }
 
 int64_t kv_now_ms(void)
@@ -266,10 +266,10 @@ int main(int argc, char **argv)
 	}
 	/* the shards exist on every core (the joins ordered that) before any request can come;
 	 * until the threads below start, no core touches its shard, so main may read them */
-	kv_server.maxmemory = kv_cores[0].db.maxmemory;
+	kv_server.maxmemory = kv.db.maxmemory; /* main runs on core 0 */
 	size_t keys = 0;
 	for (unsigned c = 0; c < n; c++)
-		keys += db_size(&kv_cores[c].db);
+		keys += db_size(&percore_of(&kv, c)->db);
 
 	for (unsigned c = 0; c < n; c++) {
 		if (thread_spawn(c, cycle_thread, NULL) < 0 ||

@@ -56,8 +56,8 @@ struct core_result {
 	uint64_t start, end; /* [o] the window, on now_ns() */
 	unsigned conns;      /* [o] connections that came up */
 	uint64_t rounds;     /* [o] rounds of the measuring loop */
-} __attribute__((aligned(64)));
-static struct core_result results[ISLE_MAX_CORES];
+};
+PERCORE static struct core_result result; /* this core's; main reads the others' */
 static char chunk[8192];
 
 /* ---- lwIP over loopback ------------------------------------------------------------------------ */
@@ -101,7 +101,7 @@ static void step(void)
 static int core_main(void *arg)
 {
 	(void)arg;
-	struct core_result *r = &results[core_id()];
+	struct core_result *r = &result;
 	struct pair pairs[CONNS_MAX];
 	ip_addr_t lo;
 	IP_ADDR4(&lo, 127, 0, 0, 1);
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 		}
 	uint64_t total = 0;
 	for (unsigned c = 0; c < members; c++) {
-		struct core_result *r = &results[c];
+		const struct core_result *r = percore_of(&result, c);
 		uint64_t ns = r->end > r->start ? r->end - r->start : 1;
 		uint64_t mbps = r->bytes * 8 * 1000 / ns;
 		total += mbps;

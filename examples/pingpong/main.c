@@ -123,13 +123,13 @@ struct counter {
 	uint64_t sent;         /* [o] data messages this core sent (to each other core) */
 	uint64_t start, end;   /* [o] the window, on now_ns() */
 	struct thread *waiter; /* [o] the stream thread, waiting for the last messages */
-} __attribute__((aligned(64)));
-static struct counter counters[ISLE_MAX_CORES];
+};
+PERCORE static struct counter counter; /* this core's; main reads the others' */
 
 static void on_data(const struct msg *m)
 {
 	(void)m;
-	counters[core_id()].received++;
+	counter.received++;
 }
 MSG_HANDLER(MSG_DATA, on_data);
 
@@ -137,7 +137,7 @@ MSG_HANDLER(MSG_DATA, on_data);
  * its data has been handled before this. */
 static void on_data_end(const struct msg *m)
 {
-	struct counter *c = &counters[core_id()];
+	struct counter *c = &counter;
 	c->announced += m->w[0];
 	c->ends++;
 	if (c->waiter)
@@ -147,7 +147,7 @@ MSG_HANDLER(MSG_DATA_END, on_data_end);
 
 static int stream_thread(void *arg)
 {
-	struct counter *c = &counters[core_id()];
+	struct counter *c = &counter;
 	(void)arg;
 	core_barrier_of(members); /* only the cores taking part */
 	c->start = now_ns();
@@ -190,7 +190,7 @@ static int streaming(void)
 	uint64_t total = 0;
 	int lost = 0;
 	for (unsigned c = 0; c < members; c++) {
-		struct counter *k = &counters[c];
+		const struct counter *k = percore_of(&counter, c);
 		uint64_t ns = k->end > k->start ? k->end - k->start : 1;
 		uint64_t rate = k->received * 1000000000ull / ns;
 		total += rate;

@@ -7,7 +7,6 @@
  */
 #include <stdio.h>
 #include <isle/core.h>
-#include <isle/msg.h>
 #include <isle/thread.h>
 
 #define PER_CORE 2000
@@ -41,17 +40,6 @@ static int spawner(void *arg)
 	return bad;
 }
 
-/* One per core, filled by that core and read by main; a cache line apart. */
-static struct {
-	struct sched_stats s;
-} __attribute__((aligned(64))) stats[ISLE_MAX_CORES];
-
-static void collect(void *arg)
-{
-	sched_stats(&stats[core_id()].s);
-	(void)arg;
-}
-
 int main(void)
 {
 	unsigned n = core_count();
@@ -66,18 +54,13 @@ int main(void)
 		bad += ret != 0;
 	}
 	uint64_t ms = (now_ns() - t0) / 1000000;
-	/* Each core fills in its own slot; sleeping a little lets the calls arrive. */
-	for (unsigned c = 0; c < n; c++) {
-		if (c == core_id())
-			collect(NULL);
-		else
-			msg_call(c, collect, NULL);
-	}
-	sleep_ms(20);
 	printf("%u threads on %u cores in %lu ms\n", PER_CORE * n, n, ms);
-	for (unsigned c = 0; c < n; c++)
+	for (unsigned c = 0; c < n; c++) {
+		struct sched_stats st;
+		sched_stats_of(c, &st); /* core c's counters, read without asking it */
 		printf("  core %u: %lu threads created, %lu switches, busy %lu ms, idle %lu ms\n",
-		       c, stats[c].s.threads_created, stats[c].s.switches,
-		       stats[c].s.busy_ns / 1000000, stats[c].s.idle_ns / 1000000);
+		       c, st.threads_created, st.switches, st.busy_ns / 1000000,
+		       st.idle_ns / 1000000);
+	}
 	return bad ? 1 : 0;
 }
