@@ -171,8 +171,8 @@ static int ctrl_command(struct virtq *cq, uint8_t cls, uint8_t cmd, const void *
 	virtq_kick(cq);
 	uint32_t n;
 	for (uint64_t end = now_ns() + 1000000000; now_ns() < end;)
-		if (virtq_get(cq, &n))
-			return c->ack == VIRTIO_NET_OK ? 0 : -EIO;
+		if (virtq_get(cq, &n)) /* the ack byte written, and the used length says so */
+			return n >= 1 && c->ack == VIRTIO_NET_OK ? 0 : -EIO;
 	return -ETIMEDOUT;
 }
 

@@ -519,5 +519,5 @@ int main(void)
 	RUN(random_device);
 	free(ring);
 	free(meta);
-	return tests_failed_ ? 1 : 0;
+	TEST_EXIT();
 }
