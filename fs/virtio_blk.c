@@ -112,6 +112,16 @@ static void setup_disk(struct vblk_dev *d)
 	                1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_MQ;
 	uint64_t f = have & want;
 	ksnprintf(d->name, sizeof(d->name), "vd%c", 'a' + ndisks);
+	/* only what the device's configuration registers hold is read */
+	size_t cfg_len = d->vd.device_cfg_len;
+	if (cfg_len < offsetof(struct virtio_blk_config, num_queues) + 2)
+		f &= ~(1ull << VIRTIO_BLK_F_MQ);
+	if (cfg_len < sizeof(uint64_t)) {
+		log_error("virtio-blk %s: %zu bytes of configuration, no capacity; disk not used",
+		          d->vd.where, cfg_len);
+		ops->fail(&d->vd);
+		return;
+	}
 	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&d->vd, f) < 0) {
 		log_error("virtio-blk %s: device refused the features (offered %#lx)", d->vd.where,
 		          have);
