@@ -10,15 +10,15 @@
  * interrupts off except the final check before halting.
  *
  * A thread's life: RUNNABLE (in the run queue) -> RUNNING -> BLOCKED/RUNNABLE ... -> ZOMBIE.
- * A zombie's stack is released by the loop right after it switched away from it; the struct
- * stays until the joiner collects the exit value (or at once for a detached thread).
+ * A zombie's stack goes back (kernel/stack.c) from the loop right after it switched away from
+ * it; the struct stays until the joiner collects the exit value (or at once for a detached
+ * thread).
  * Threads on other cores are created and joined by message: the asking thread waits on a
  * record on its own stack that the answer (handled on its own core) fills in.
  */
 #include <string.h>
 #include <isle/errno.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/layout.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/mem.h"
@@ -26,6 +26,7 @@
 #include "kernel/panic.h"
 #include "kernel/profile.h"
 #include "kernel/sched.h"
+#include "kernel/stack.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
 
@@ -62,11 +63,6 @@ struct sched {
 	struct thread *head, *tail;   /* [o] run queue, FIFO */
 	struct thread *joins_pending; /* [o] ended threads whose remote joiner is not told yet */
 	struct timerq timers;         /* [o] */
-	uint16_t *free_slots;         /* [o] stack slots given back */
-	uint8_t *slot_pages;          /* [o] pages mapped at the top of each slot (kept for life) */
-	size_t stack_pages;           /* [o] sum of slot_pages */
-	unsigned nfree_slots;         /* [o] */
-	unsigned next_slot;           /* [o] slots never used start here */
 	uint64_t start_ns;            /* [o] when this core started scheduling */
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
@@ -102,10 +98,7 @@ static struct thread *runq_pop(void)
 void sched_init_core(void)
 {
 	timerq_init(&S.timers);
-	S.free_slots = kmalloc(sizeof(uint16_t) * arch_stack_slots());
-	S.slot_pages = kzalloc(arch_stack_slots());
-	if (!S.free_slots || !S.slot_pages)
-		boot_fail("core %u: no memory for the scheduler", core_id());
+	stack_init_core();
 	S.start_ns = now_ns();
 }
 
@@ -137,30 +130,11 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 	if (stack > THREAD_STACK_MAX)
 		return NULL;
 	unsigned slot;
-	if (S.nfree_slots)
-		slot = S.free_slots[--S.nfree_slots];
-	else if (S.next_slot < arch_stack_slots())
-		slot = S.next_slot++;
-	else
-		return NULL;
-	/*
-	 * A slot keeps its pages once mapped: a thread that ends leaves them for the next one.
-	 * Unmapping would let another core that read this stack through a pointer (a request
-	 * record sent in a message) keep a stale TLB entry for it, and read freed memory later
-	 * through the same address. Only the part below what is mapped is ever newly mapped, and
-	 * translations that were never present are not cached.
-	 */
 	struct thread *t = kzalloc(sizeof(*t));
-	uintptr_t top = arch_stack_slot(core_id(), slot) + STACK_SLOT_SIZE;
-	size_t mapped = (size_t)S.slot_pages[slot] * 4096;
-	if (!t || (stack > mapped && arch_stack_map(top - mapped, stack - mapped) < 0)) {
+	uintptr_t top = t ? stack_get(stack, &slot) : 0;
+	if (!top) {
 		kfree(t);
-		S.free_slots[S.nfree_slots++] = (uint16_t)slot;
 		return NULL;
-	}
-	if (stack > mapped) {
-		S.stack_pages += stack / 4096 - S.slot_pages[slot];
-		S.slot_pages[slot] = (uint8_t)(stack / 4096);
 	}
 	t->core = core_id();
 	t->slot = slot;
@@ -324,7 +298,7 @@ static void flush_joins(void)
 /* The scheduler loop runs this after switching away from a thread that ended. */
 static void reap(struct thread *t)
 {
-	S.free_slots[S.nfree_slots++] = (uint16_t)t->slot; /* its pages stay mapped for reuse */
+	stack_put(t->slot);
 	S.stats.threads_exited++;
 	S.stats.threads_live--;
 	if (t->detached) {
@@ -451,11 +425,6 @@ static bool run_timers(void)
  * arrives meanwhile costs no doorbell interrupt and no wake-up (both are slow, above all
  * under emulation). An idle core still halts within this time. */
 #define IDLE_POLL_NS 30000
-
-size_t sched_stack_pages(void)
-{
-	return S.stack_pages;
-}
 
 int sched_add_poll(bool (*poll)(void))
 {

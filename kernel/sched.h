@@ -15,8 +15,6 @@ __noreturn void sched_run(void);
  * true if it did anything. At most SCHED_MAX_POLLS per core; 0 or -ENOSPC. */
 #define SCHED_MAX_POLLS 4
 int sched_add_poll(bool (*poll)(void));
-/* Pages this core holds for thread stacks (in use, or kept by free slots for reuse). */
-size_t sched_stack_pages(void);
 
 /* Per-core timers (fn runs in scheduler context when the deadline passes). */
 void timer_add(struct timer *t);

@@ -25,7 +25,11 @@ void arch_start_cores(void);
 uintptr_t arch_stack_slot(unsigned core, unsigned slot);
 unsigned arch_stack_slots(void);
 int arch_stack_map(uintptr_t top, size_t len); /* calling core's slots only; -ENOMEM */
+/* Unmaps and frees the pages of [top - len, top) of a slot of the calling core, flushing its
+ * own TLB; other cores may still hold translations until they call arch_stack_tlb_flush. */
 void arch_stack_unmap(uintptr_t top, size_t len);
+/* Drops every translation of thread stacks (every core's) the calling core's TLB holds. */
+void arch_stack_tlb_flush(void);
 /* Which core's stack area holds va, or -1. */
 int arch_stack_owner(uintptr_t va);
 
