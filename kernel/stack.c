@@ -30,7 +30,10 @@
  *
  * A new thread takes, in turn: a cached slot (growing its mapping if it needs more), a clean
  * slot, a slot never used. With none of them it cannot be created (-ENOMEM to the caller),
- * even if dirty slots wait for a round.
+ * even if dirty slots wait for a round. So that a core which never answers (one that spins:
+ * the watchdog reports it) cannot use up the others' slots, a core with fewer than
+ * STACK_RESERVE slots never used left keeps the pages of every ended thread, as if its cache
+ * had no bound, and reuses those slots at once: memory is held then, never threads refused.
  */
 #include <string.h>
 #include <isle/errno.h>
@@ -46,18 +49,19 @@
 #include "kernel/stack.h"
 
 #define PAGE 4096
-#define RETRY_NS 100000 /* a round's requests that found a ring full go again this much later */
+#define RETRY_NS 100000    /* a round's requests that found a ring full go again this much later */
+#define STACK_RESERVE 1024 /* slots never used below which ended stacks keep their pages */
 
 /* Ownership: every field is [o], this core's alone (other cores only answer its messages). */
 struct stack_pool {
 	uint16_t cache[THREAD_STACK_CACHE]; /* slots that keep their pages, most recent last */
 	unsigned ncache;                    /* entries of cache[] in use */
-	uint16_t *clean;                    /* unmapped slots no other core has in its TLB */
-	unsigned nclean;                    /* entries of clean[] in use */
-	uint16_t *dirty;      /* unmapped slots other cores may still have translations of */
-	unsigned ndirty;      /* entries of dirty[] in use */
-	unsigned flushing;    /* the first `flushing` dirty[] slots are the round's; 0: no round */
-	struct coreset ask;   /* cores the round in flight has yet to ask (their ring was full) */
+	uint16_t *clean;    /* slots nobody has stale translations of (unmapped, or kept mapped) */
+	unsigned nclean;    /* entries of clean[] in use */
+	uint16_t *dirty;    /* unmapped slots other cores may still have translations of */
+	unsigned ndirty;    /* entries of dirty[] in use */
+	unsigned flushing;  /* the first `flushing` dirty[] slots are the round's; 0: no round */
+	struct coreset ask; /* cores the round in flight has yet to ask (their ring was full) */
 	unsigned answers_due; /* cores asked that have not answered yet */
 	struct timer retry;   /* sends what the round could not send yet, starts the next one */
 	uint8_t *slot_pages;  /* per slot: pages mapped at its top */
@@ -100,8 +104,8 @@ uintptr_t stack_get(size_t bytes, unsigned *slot)
 		s = P.next_slot++;
 	else
 		return 0;
-	/* Only the part below what is mapped is newly mapped: translations that were never
-	 * present are not cached by any TLB. */
+	/* Only the part below what is mapped is newly mapped, and no TLB holds a translation of
+	 * it: it was never mapped, or unmapped before every core's last flush. */
 	size_t mapped = (size_t)P.slot_pages[s] * PAGE;
 	if (bytes > mapped && arch_stack_map(slot_top(s) - mapped, bytes - mapped) < 0) {
 		/* where it came from: it still has what it had mapped, or nothing */
@@ -200,9 +204,14 @@ MSG_HANDLER(MSG_STACK_FLUSHED, on_flushed);
 
 void stack_put(unsigned slot)
 {
+	/* Its pages stay mapped for the next thread while the cache has room, or while few
+	 * slots are left (STACK_RESERVE); its mapping unchanged, it is reusable at once. */
 	if (P.ncache < THREAD_STACK_CACHE) {
-		P.cache[P.ncache++] =
-		        (uint16_t)slot; /* its pages stay mapped for the next thread */
+		P.cache[P.ncache++] = (uint16_t)slot;
+		return;
+	}
+	if (arch_stack_slots() - P.next_slot < STACK_RESERVE) {
+		P.clean[P.nclean++] = (uint16_t)slot;
 		return;
 	}
 	size_t pages = P.slot_pages[slot];
