@@ -404,6 +404,17 @@ static int feed_bounded(struct resp_parser *p, char *req, size_t len, size_t ste
 	return rc;
 }
 
+/* req[0..len), fed in pieces of `step` bytes, is refused for the request limit. */
+static void check_too_big(char *req, size_t len, size_t step)
+{
+	struct resp_parser p;
+	resp_parser_init(&p);
+	CHECK_EQ(feed_bounded(&p, req, len, step), RESP_ERROR);
+	CHECK_STR(p.error ? p.error : "(none)",
+	          "ERR Protocol error: request above the limit of 8388608 bytes");
+	resp_parser_free(&p);
+}
+
 /*
  * The hole of issue 10: "*1048576" and a million empty arguments (6 MiB) made a 16 MiB
  * argument list. The list counts against the request limit, 16 bytes an argument: a count
@@ -413,15 +424,9 @@ TEST(argument_list_counts)
 {
 	size_t len;
 	char *req = empty_args(RESP_MAX_ARGS, &len);
-	struct resp_parser p;
 	size_t steps[] = { len, 1 << 16, 4093 };
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		resp_parser_init(&p);
-		CHECK_EQ(feed_bounded(&p, req, len, steps[i]), RESP_ERROR);
-		CHECK_STR(p.error ? p.error : "(none)",
-		          "ERR Protocol error: request above the limit of 8388608 bytes");
-		resp_parser_free(&p);
-	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		check_too_big(req, len, steps[i]);
 	free(req);
 
 	/* at the limit exactly, and one argument past it */
@@ -435,6 +440,7 @@ TEST(argument_list_counts)
 	}
 	req = empty_args(n, &len);
 	CHECK_EQ(len + n * sizeof(struct resp_arg) <= RESP_MAX_REQUEST, 1);
+	struct resp_parser p;
 	resp_parser_init(&p);
 	CHECK_EQ(feed_bounded(&p, req, len, len), RESP_DONE);
 	CHECK_EQ(p.argc, n);
@@ -442,11 +448,7 @@ TEST(argument_list_counts)
 	resp_parser_free(&p);
 	free(req);
 	req = empty_args(n + 1, &len);
-	resp_parser_init(&p);
-	CHECK_EQ(feed_bounded(&p, req, len, len), RESP_ERROR);
-	CHECK_STR(p.error ? p.error : "(none)",
-	          "ERR Protocol error: request above the limit of 8388608 bytes");
-	resp_parser_free(&p);
+	check_too_big(req, len, len);
 	free(req);
 
 	/* an inline line of half a million one-letter words: 1 MiB, and an 8 MiB list */
@@ -455,11 +457,7 @@ TEST(argument_list_counts)
 	for (size_t i = 0; i < len; i += 2)
 		memcpy(req + i, "a ", 2);
 	req[len - 1] = '\n';
-	resp_parser_init(&p);
-	CHECK_EQ(feed_bounded(&p, req, len, len), RESP_ERROR);
-	CHECK_STR(p.error ? p.error : "(none)",
-	          "ERR Protocol error: request above the limit of 8388608 bytes");
-	resp_parser_free(&p);
+	check_too_big(req, len, len);
 	free(req);
 }
 

@@ -38,6 +38,18 @@ void klog(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- the fake device ------------------------------------------------------------------------ */
+
+static struct {
+	uint16_t avail_seen; /* available entries taken */
+	uint16_t used_idx;   /* the used index the device published last */
+} dev;
+
+static void dev_reset(void)
+{
+	memset(&dev, 0, sizeof(dev));
+}
+
 /* ---- a queue in host memory ------------------------------------------------------------------ */
 
 #define QSIZE 8
@@ -59,18 +71,7 @@ static void queue_new(void)
 	virtq_init(&q, "test q", 0, QSIZE, ring, meta);
 	q.notify_addr = &doorbell;
 	errors_logged = 0;
-}
-
-/* ---- the fake device ------------------------------------------------------------------------ */
-
-static struct {
-	uint16_t avail_seen; /* available entries taken */
-	uint16_t used_idx;   /* the used index the device published last */
-} dev;
-
-static void dev_reset(void)
-{
-	memset(&dev, 0, sizeof(dev));
+	dev_reset();
 }
 
 /* The next head the driver published, or -1. */
@@ -153,6 +154,15 @@ static void check_broken(void)
 	CHECK_EQ(errors_logged, 1);
 }
 
+/* The device gives back `id` with `len` bytes: that breaks the queue. */
+static void use_breaks(uint32_t id, uint32_t len)
+{
+	uint32_t n;
+	dev_use(id, len);
+	CHECK(virtq_get(&q, &n) == NULL);
+	check_broken();
+}
+
 /* Collects what virtq_abandon returns: each token still out, once; then NULL. */
 static unsigned abandon_all(bool seen[], unsigned ntokens)
 {
@@ -176,7 +186,6 @@ static unsigned abandon_all(bool seen[], unsigned ntokens)
 TEST(chains_in_and_out)
 {
 	queue_new();
-	dev_reset();
 	/* Many laps, so that both 16-bit indexes wrap around. */
 	for (unsigned lap = 0; lap < 30000; lap++) {
 		CHECK_EQ(add_chain(3, 1, 0), 0); /* header, data, status: a disk request */
@@ -210,7 +219,6 @@ TEST(chains_in_and_out)
 TEST(full_queue)
 {
 	queue_new();
-	dev_reset();
 	for (unsigned t = 0; t < QSIZE / 2; t++)
 		CHECK_EQ(add_chain(2, 1, t), 0);
 	CHECK_EQ(q.num_free, 0);
@@ -224,7 +232,6 @@ TEST(id_out_of_range)
 {
 	int heads[2];
 	queue_new();
-	dev_reset();
 	add_singles(2, heads);
 	dev_use(QSIZE, 1);
 	dev_use((uint32_t)heads[0], 1); /* a good one after the bad one: never looked at */
@@ -236,23 +243,16 @@ TEST(id_out_of_range)
 	CHECK(seen[0] && seen[1]);
 
 	queue_new();
-	dev_reset();
 	add_singles(1, heads);
-	dev_use(0xffffffffu, 1);
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
+	use_breaks(0xffffffffu, 1);
 }
 
 TEST(id_of_a_free_descriptor)
 {
 	int heads[1];
 	queue_new();
-	dev_reset();
 	add_singles(1, heads);
-	dev_use((uint32_t)(heads[0] + 1) % QSIZE, 1); /* never given to the device */
-	uint32_t len;
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
+	use_breaks((uint32_t)(heads[0] + 1) % QSIZE, 1); /* never given to the device */
 	bool seen[1] = { false };
 	CHECK_EQ(abandon_all(seen, 1), 1);
 }
@@ -260,15 +260,11 @@ TEST(id_of_a_free_descriptor)
 TEST(id_inside_a_chain)
 {
 	queue_new();
-	dev_reset();
 	CHECK_EQ(add_chain(3, 1, 0), 0);
 	virtq_kick(&q);
 	int head = dev_take();
 	REQUIRE(head >= 0);
-	dev_use(q.desc[head].next, 1); /* the chain's second descriptor, not its head */
-	uint32_t len;
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
+	use_breaks(q.desc[head].next, 1); /* the chain's second descriptor, not its head */
 	bool seen[1] = { false };
 	CHECK_EQ(abandon_all(seen, 1), 1);
 }
@@ -279,20 +275,16 @@ TEST(used_twice)
 	uint32_t len;
 	/* Given back again after the driver took it. */
 	queue_new();
-	dev_reset();
 	add_singles(2, heads);
 	dev_use((uint32_t)heads[0], 5);
 	CHECK(virtq_get(&q, &len) == &tokens[0]);
-	dev_use((uint32_t)heads[0], 5);
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
+	use_breaks((uint32_t)heads[0], 5);
 	bool seen[2] = { false, false };
 	CHECK_EQ(abandon_all(seen, 2), 1); /* only the one still out */
 	CHECK(seen[1] && !seen[0]);
 
 	/* Twice in one batch. */
 	queue_new();
-	dev_reset();
 	add_singles(2, heads);
 	dev_use((uint32_t)heads[1], 5);
 	dev_use((uint32_t)heads[1], 5);
@@ -304,7 +296,6 @@ TEST(used_twice)
 	 * completion of the new chain, which is then the device's answer for it; but a third time
 	 * is not. */
 	queue_new();
-	dev_reset();
 	add_singles(1, heads);
 	dev_use((uint32_t)heads[0], 5);
 	CHECK(virtq_get(&q, &len) == &tokens[0]);
@@ -321,34 +312,23 @@ TEST(used_twice)
 TEST(length_beyond_the_buffer)
 {
 	int heads[1];
-	uint32_t len;
 	queue_new();
-	dev_reset();
 	add_singles(1, heads);
-	dev_use((uint32_t)heads[0], 65); /* 64 writable bytes */
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
+	use_breaks((uint32_t)heads[0], 65); /* 64 writable bytes */
 	bool seen[1] = { false };
 	CHECK_EQ(abandon_all(seen, 1), 1);
 
 	/* A chain the device may only read: any length is too much. */
 	queue_new();
-	dev_reset();
 	CHECK_EQ(add_chain(2, 0, 0), 0);
 	virtq_kick(&q);
-	dev_use((uint32_t)dev_take(), 1);
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
+	use_breaks((uint32_t)dev_take(), 1);
 
 	/* Readable parts do not count: 64 writable bytes of 192. */
 	queue_new();
-	dev_reset();
 	CHECK_EQ(add_chain(3, 1, 0), 0);
 	virtq_kick(&q);
-	dev_use((uint32_t)dev_take(), 128);
-	CHECK(virtq_get(&q, &len) == NULL);
-	check_broken();
-	dev_reset();
+	use_breaks((uint32_t)dev_take(), 128);
 }
 
 TEST(used_index_too_far)
@@ -356,7 +336,6 @@ TEST(used_index_too_far)
 	int heads[2];
 	uint32_t len;
 	queue_new();
-	dev_reset();
 	add_singles(2, heads);
 	dev_put(0, (uint32_t)heads[0], 1);
 	dev_publish(QSIZE + 1); /* more entries than the ring has */
@@ -367,7 +346,6 @@ TEST(used_index_too_far)
 
 	/* Past the entries it wrote: the stale one names a chain already given back. */
 	queue_new();
-	dev_reset();
 	add_singles(2, heads);
 	dev_use((uint32_t)heads[0], 1);
 	CHECK(virtq_get(&q, &len) == &tokens[0]);
@@ -383,7 +361,6 @@ TEST(used_index_backwards)
 	int heads[2];
 	uint32_t len;
 	queue_new();
-	dev_reset();
 	add_singles(2, heads);
 	dev_use((uint32_t)heads[0], 1);
 	CHECK(virtq_get(&q, &len) == &tokens[0]);
@@ -399,7 +376,6 @@ TEST(abandon_only_when_broken)
 {
 	int heads[3];
 	queue_new();
-	dev_reset();
 	add_singles(3, heads);
 	CHECK(virtq_abandon(&q) == NULL);
 	uint32_t len;
@@ -433,7 +409,6 @@ TEST(random_device)
 		uint32_t writable[NT] = { 0 };   /* bytes the device may write */
 		uint16_t held[QSIZE], nheld = 0; /* heads the device took */
 		queue_new();
-		dev_reset();
 		for (unsigned step = 0; step < 200 && !q.broken; step++) {
 			unsigned what = rnd(10);
 			if (what == 8 && rnd(40)) /* misbehaving: one step in 400 */
