@@ -40,6 +40,7 @@
 #include "kernel/inbox.h"
 #include "kernel/mem.h"
 #include "kernel/msg.h"
+#include "kernel/ring.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 

@@ -35,7 +35,15 @@
 #define ISLE_MSG_H
 
 #include <stdint.h>
-#include "kernel/ring.h" /* struct msg: type, src, arg, w[7] */
+
+/* One message: one cache line, copied by value into and out of the rings. */
+struct msg {
+	uint16_t type; /* what the message means; 0 is invalid (a zeroed slot never looks sent) */
+	uint16_t src;  /* sending core */
+	uint32_t arg;  /* small argument */
+	uint64_t w[7]; /* payload words; their meaning depends on type */
+};
+_Static_assert(sizeof(struct msg) == 64, "struct msg must be exactly one cache line");
 
 typedef void (*msg_fn)(const struct msg *m);
 
