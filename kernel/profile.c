@@ -103,7 +103,7 @@ void profile_init_core(void)
 	P.on = true;
 	/* Cores tick at evenly spread phases, not all at once. */
 	uint64_t period = 1000000000ull / kconfig.profile_hz;
-	arch_tick_start(period, period * core_id() / ncores);
+	arch_tick_start(TICK_PROFILE, period, period * core_id() / ncores);
 }
 
 void profile_halt(bool halted)
@@ -154,7 +154,7 @@ static void stop(void)
 	/* Relaxed: set by this core with interrupts off (profile_halt). */
 	if (__atomic_load_n(&P.halted, __ATOMIC_RELAXED))
 		P.halt_ns += P.stop_ns - P.halt_t0; /* asked while halted: the halt so far */
-	arch_tick_stop();
+	arch_tick_stop(TICK_PROFILE);
 }
 
 static void out_console(const char *line)

@@ -24,8 +24,10 @@
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
+#include "kernel/printf.h"
 #include "kernel/profile.h"
 #include "kernel/sched.h"
+#include "kernel/watchdog.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
 
@@ -34,6 +36,7 @@ struct thread {
 	struct thread *next;     /* [o] run-queue link; for a zombie, the joins_pending link */
 	enum thread_state state; /* [o] */
 	unsigned core;           /* [I] the core it lives on (read by joiners elsewhere) */
+	uint64_t id;             /* [I] its number on its core, from 1 in order of creation */
 	unsigned slot;           /* [o] stack slot */
 	size_t stack_len;        /* [o] mapped bytes at the top of the slot */
 	thread_fn fn;            /* [o] entry */
@@ -124,6 +127,18 @@ unsigned thread_core(const struct thread *t)
 	return t->core;
 }
 
+void sched_describe_running(char *buf, size_t len)
+{
+	const struct thread *t = S.current;
+	if (t)
+		ksnprintf(buf, len, "thread %lu of core %u (started at %s)", t->id, t->core,
+		          ksym_name((uintptr_t)t->fn));
+	else
+		ksnprintf(buf, len, "no thread: the scheduler loop of core %u (a message handler, a "
+		                    "timer callback or a device poll)",
+		          core_id());
+}
+
 /* ---- creating threads ------------------------------------------------------------------------- */
 
 static __noreturn void thread_start(struct thread *t)
@@ -163,6 +178,7 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 		S.slot_pages[slot] = (uint8_t)(stack / 4096);
 	}
 	t->core = core_id();
+	t->id = S.stats.threads_created + 1;
 	t->slot = slot;
 	t->stack_len = stack;
 	t->fn = fn;
@@ -497,13 +513,15 @@ static void idle(void)
 		uint64_t t0 = now_ns();
 		if (!first || first->deadline > t0) {
 			arch_timer_arm(first ? first->deadline : 0);
-			/* A profiling tick ends the halt without setting irq_seen: not a reason to
-			 * look for work, so halt again (timer.c). */
+			/* A watchdog or profiling tick ends the halt without setting irq_seen: not a
+			 * reason to look for work, so halt again (timer.c). */
 			profile_halt(true);
+			watchdog_halt(true);
 			do {
 				cpu_idle_wait(); /* returns with interrupts on */
 				irq_disable();
 			} while (!irq_seen_since_clear());
+			watchdog_halt(false);
 			profile_halt(false);
 			uint64_t t1 = now_ns();
 			S.stats.idle_ns += t1 - t0;
@@ -519,6 +537,7 @@ __noreturn void sched_run(void)
 	/* Interrupts stay on from here on: handlers only end a halt, they never switch threads. */
 	irq_enable();
 	for (;;) {
+		watchdog_pass();
 		msg_poll();
 		mem_flush_remote();
 		if (S.joins_pending)
