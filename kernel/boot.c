@@ -23,10 +23,11 @@
 #include "kernel/sched.h"
 #include "kernel/watchdog.h"
 
-unsigned ncores = 1;                               /* [I] */
-struct core_share core_mem[MAX_CORES];             /* [I] */
-PERCORE unsigned core_self;                        /* [o] */
-struct kconfig kconfig = { .loglevel = LOG_INFO, .watchdog_ms = WATCHDOG_MS_DEFAULT }; /* [I] */
+unsigned ncores = 1;                   /* [I] */
+struct core_share core_mem[MAX_CORES]; /* [I] */
+PERCORE unsigned core_self;            /* [o] */
+/* [I] */
+struct kconfig kconfig = { .loglevel = LOG_INFO, .watchdog_ms = WATCHDOG_MS_DEFAULT };
 
 static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for the drivers) */
 static struct net_config net_config;             /* [I] ip=, gw=, mask= */
@@ -88,13 +89,13 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (kconfig.watchdog_ms && kconfig.watchdog_ms < WATCHDOG_MS_MIN) {
-		ksnprintf(err, errlen, "option 'watchdog': %lu is out of range 0 (off) or %u..%u (ms)",
+		ksnprintf(err, errlen,
+		          "option 'watchdog': %lu is out of range 0 (off) or %u..%u (ms)",
 		          kconfig.watchdog_ms, WATCHDOG_MS_MIN, WATCHDOG_MS_MAX);
 		return -EINVAL;
 	}
 	if (!kconfig.watchdog_ms && kconfig.watchdog_action == KCONFIG_WATCHDOG_PANIC) {
-		ksnprintf(err, errlen, "option 'watchdog_action=panic' needs the watchdog (watchdog=0 "
-		                       "turns it off)");
+		ksnprintf(err, errlen, "option 'watchdog_action=panic' needs the watchdog (not 0)");
 		return -EINVAL;
 	}
 	return 0;

@@ -70,7 +70,7 @@ struct kconfig {
 	int loglevel;   /* loglevel= : LOG_ERROR..LOG_DEBUG */
 	uint64_t profile_hz;      /* profile= : samples per second on every core (0 = off) */
 	uint64_t profile_seconds; /* profile_seconds= : end the run this long after boot (0 = no) */
-	uint64_t watchdog_ms;     /* watchdog= : report a core this long out of its scheduler (0 = off) */
+	uint64_t watchdog_ms;     /* watchdog= : report a core so long out of its loop (0 = off) */
 	int watchdog_action;      /* watchdog_action= : KCONFIG_WATCHDOG_LOG, or _PANIC */
 	int argc;                 /* arguments after "--", for main() */
 	char *argv[32];

@@ -134,8 +134,9 @@ void sched_describe_running(char *buf, size_t len)
 		ksnprintf(buf, len, "thread %lu of core %u (started at %s)", t->id, t->core,
 		          ksym_name((uintptr_t)t->fn));
 	else
-		ksnprintf(buf, len, "no thread: the scheduler loop of core %u (a message handler, a "
-		                    "timer callback or a device poll)",
+		ksnprintf(buf, len,
+		          "no thread: the scheduler loop of core %u (a message handler, a "
+		          "timer callback or a device poll)",
 		          core_id());
 }
 

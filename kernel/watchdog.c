@@ -182,8 +182,8 @@ void watchdog_tick(const struct interrupted *at)
 {
 	if (!slots)
 		return;
-	const struct wd_scan s = { core_id(), ncores, rdtsc(), timeout_tsc, beat_of, ask,
-		                   (void *)at, W.asked };
+	const struct wd_scan s = { core_id(), ncores, rdtsc(),    timeout_tsc,
+		                   beat_of,   ask,    (void *)at, W.asked };
 	wd_scan(&s);
 }
 

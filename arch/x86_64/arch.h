@@ -54,11 +54,11 @@ void arch_tick_start(enum arch_tick kind, uint64_t period_ns, uint64_t phase_ns)
 void arch_tick_stop(enum arch_tick kind);
 void arch_profile_ipi(unsigned core);  /* asks a core to write its profile (VEC_PROFILE) */
 uint64_t arch_now_ns(void);            /* ns since boot */
+void arch_stop_others(void);           /* NMI every other core into a halt (panic) */
+__noreturn void arch_exit(int status); /* see power.h */
 /* An NMI to one core: even with interrupts off it enters trap.c, which halts it if a panic is
  * in progress, else asks the watchdog (watchdog_nmi: the core reports itself if stuck). */
 void arch_nmi(unsigned core);
-void arch_stop_others(void); /* NMI every other core into a halt (panic) */
-__noreturn void arch_exit(int status); /* see power.h */
 /* Shuts the CPU down with a triple fault, as a broken kernel would: only for the test that
  * proves such a crash is reported as a failure (tests/guest/crash_triple.c). */
 __noreturn void arch_triple_fault(void);

@@ -150,7 +150,8 @@ int main(int argc, char **argv)
 		       "questions to cores 2.., %lu unanswered\n",
 		       sleeps, worst_ns / 1000000, asked, unanswered);
 		CHECKF(sleeps >= SPIN_MS / (SLEEP_MS + LATE_MS), "only %lu sleeps", sleeps);
-		CHECKF(worst_ns <= LATE_MS * 1000000ull, "a sleep ended %lu ms late", worst_ns / 1000000);
+		CHECKF(worst_ns <= LATE_MS * 1000000ull, "a sleep ended %lu ms late",
+		       worst_ns / 1000000);
 		CHECKF(unanswered == 0, "%lu of %lu questions unanswered within %u ms", unanswered,
 		       asked, ANSWER_MS);
 		CHECK(n < 3 || asked >= sleeps);

@@ -146,7 +146,7 @@ TEST(stuck_core_waits_then_asks_itself_and_watches_nobody)
 	static struct machine m;
 	uint64_t asked[4] = { 0 };
 	for (unsigned c = 0; c < 4; c++)
-		m.beat[c] = NOW - 5 * TIMEOUT; /* all stuck */
+		m.beat[c] = NOW - 5 * TIMEOUT;   /* all stuck */
 	m.beat[0] = NOW - TIMEOUT - TIMEOUT / 2; /* not yet one and a half timeouts */
 	CHECK_EQ(tick(&m, 0, 4, NOW, asked), 1);
 	CHECK_EQ(m.asks, 0);
@@ -215,8 +215,10 @@ TEST(random_machines_match_the_model)
 		for (unsigned c = 0; c < n; c++) {
 			unsigned want = expected_askers(c, n, stuck, ticks);
 			if (m.count[c] != want) {
-				fprintf(stderr, "  round %d: %u cores, core %u (stuck %d, ticks %d) asked %u "
-				                "times, want %u\n",
+				fprintf(stderr,
+				        "  round %d: %u cores, core %u (stuck %d, ticks %d) asked "
+				        "%u "
+				        "times, want %u\n",
 				        round, n, c, stuck[c], ticks[c], m.count[c], want);
 				test_failed_++;
 				return;
