@@ -20,8 +20,8 @@
 #define EXT2_CACHE_BYTES (256u << 10) /* the block cache holds this much (64..256 blocks) */
 #define EXT2_MAX_ERRORS_LOGGED 20     /* corruption reports per mount before going quiet */
 /* Blocks freed between two thread_yield()s: a truncate of a big file whose map is cached never
- * waits for the disk, and would otherwise keep its core from everything else (about a second
- * for a few hundred MiB under emulation; docs/architecture.md, cooperative scheduling). */
+ * waits for the disk, and would otherwise keep its core from everything else for all of it
+ * (docs/architecture.md, cooperative scheduling). */
 #define EXT2_FREES_PER_YIELD 256
 
 /* One cached block. */
