@@ -20,16 +20,6 @@
 #define TIMEOUT 1000u
 #define NOW 1000000u
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rng(void) /* xorshift64*: the same sequence on every run */
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
 /* A made-up machine: every core's heartbeat, and the asks one tick made. */
 struct machine {
 	uint64_t beat[MAXC];
@@ -179,24 +169,26 @@ TEST(random_machines_match_the_model)
 	static uint64_t asked[MAXC][MAXC];
 	bool stuck[MAXC], ticks[MAXC];
 	for (int round = 0; round < 20000; round++) {
-		unsigned n = 1 + (unsigned)(rng() % (round % 10 ? 16 : MAXC));
+		unsigned n = 1 + (unsigned)(test_rng() % (round % 10 ? 16 : MAXC));
 		memset(&m, 0, sizeof(m));
 		memset(asked, 0, sizeof(asked));
-		unsigned pct = (unsigned)(rng() % 101); /* how many are stuck */
+		unsigned pct = (unsigned)(test_rng() % 101); /* how many are stuck */
 		for (unsigned c = 0; c < n; c++) {
-			stuck[c] = rng() % 100 < pct;
-			switch (rng() % 4) {
+			stuck[c] = test_rng() % 100 < pct;
+			switch (test_rng() % 4) {
 			case 0:
-				m.beat[c] = stuck[c] ? NOW - 2 * TIMEOUT - rng() % 1000 : WD_HALTED;
+				m.beat[c] = stuck[c] ? NOW - 2 * TIMEOUT - test_rng() % 1000
+				                     : WD_HALTED;
 				break;
 			case 1:
 				m.beat[c] = stuck[c] ? NOW - 2 * TIMEOUT : WD_NOT_STARTED;
 				break;
 			default:
-				m.beat[c] = stuck[c] ? NOW - 100 * TIMEOUT : NOW - rng() % TIMEOUT;
+				m.beat[c] =
+				        stuck[c] ? NOW - 100 * TIMEOUT : NOW - test_rng() % TIMEOUT;
 			}
 			/* A stuck core ticks if its interrupts are on; a halted one always does. */
-			ticks[c] = !stuck[c] || rng() % 2;
+			ticks[c] = !stuck[c] || test_rng() % 2;
 		}
 		/* Three ticks of every core whose timer runs: asks come only in the first. */
 		for (int pass = 0; pass < 3; pass++) {
