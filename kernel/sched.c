@@ -451,11 +451,12 @@ void sleep_ms(uint64_t ms)
 	sleep_ns(ms * 1000000);
 }
 
-static bool run_timers(void)
+/* Fires the timers expired at now. */
+static bool run_timers(uint64_t now)
 {
 	bool any = false;
 	struct timer *t;
-	while ((t = timerq_pop_expired(&S.timers, now_ns()))) {
+	while ((t = timerq_pop_expired(&S.timers, now))) {
 		t->fn(t);
 		any = true;
 	}
@@ -538,12 +539,15 @@ __noreturn void sched_run(void)
 	/* Interrupts stay on from here on: handlers only end a halt, they never switch threads. */
 	irq_enable();
 	for (;;) {
-		watchdog_pass();
+		/* One clock read a pass, for the heartbeat and the timers (a timer that expires
+		 * during the pass fires on the next one, or stops the idle path from halting). */
+		uint64_t now = now_ns();
+		watchdog_pass(now);
 		msg_poll();
 		mem_flush_remote();
 		if (S.joins_pending)
 			flush_joins();
-		run_timers();
+		run_timers(now);
 		poll_devices();
 		struct thread *t = runq_pop();
 		if (!t) {

@@ -5,9 +5,10 @@
  * else it owes (its other threads, its NIC queue, the messages of other cores, which then wait).
  * Nothing can take the core back, but it can be noticed and named.
  *
- * Heartbeats. Every core has a slot in the shared region. Its scheduler loop writes the TSC into
- * the slot's `beat` on every pass (watchdog_pass: a TSC read and a store), and WD_HALTED while it
- * halts for want of work: a halted core waits, it is not stuck.
+ * Heartbeats. Every core has a slot in the shared region. Its scheduler loop writes the time
+ * (now_ns, which the loop reads anyway for its timers) into the slot's `beat` on every pass
+ * (watchdog_pass: one store), and WD_HALTED while it halts for want of work: a halted core
+ * waits, it is not stuck.
  *
  * Watching. Every core's timer carries a watchdog tick, WATCHDOG_CHECKS per timeout (timer.c;
  * an idle core takes it without waking its scheduler). At each tick the core runs wd_scan
@@ -31,7 +32,6 @@
  * watcher, `asked` written by watchers and read by its core (see struct wd_slot).
  */
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/tsc.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/mem.h"
@@ -43,7 +43,7 @@
 
 /* One per core, in the shared region. */
 struct wd_slot {
-	/* [a] TSC of the core's last pass through its scheduler loop, or WD_HALTED or
+	/* [a] now_ns() of the core's last pass through its scheduler loop, or WD_HALTED or
 	 * WD_NOT_STARTED (wdscan.h). Written only by its core, read by its watcher, both relaxed:
 	 * it publishes nothing but itself, and a watcher that reads a value a moment old only
 	 * decides a moment late (the core checks again itself before it reports). */
@@ -55,7 +55,7 @@ struct wd_slot {
 } __cacheline_aligned;
 
 static struct wd_slot *slots; /* [I] ncores slots; NULL: the watchdog is off */
-static uint64_t timeout_tsc;  /* [I] watchdog= in TSC ticks */
+static uint64_t timeout_ns;   /* [I] watchdog= in ns */
 
 struct watchdog {
 	uint64_t *asked; /* [o] per core: the stall this core last asked it about (wd_scan) */
@@ -66,9 +66,10 @@ struct watchdog {
 };
 PERCORE static struct watchdog W;
 
-static uint64_t ms_of(uint64_t tsc_ticks)
+/* Milliseconds from the heartbeat `beat` to now. */
+static uint64_t ms_since(uint64_t beat)
 {
-	return tsc_to_ns(tsc_ticks) / 1000000;
+	return (now_ns() - beat) / 1000000;
 }
 
 void watchdog_init(void)
@@ -80,7 +81,7 @@ void watchdog_init(void)
 	slots = boot_alloc(ncores * sizeof(*slots));
 	if (!slots)
 		boot_fail("watchdog: no shared memory for %u cores", ncores);
-	timeout_tsc = ns_to_tsc(kconfig.watchdog_ms * 1000000);
+	timeout_ns = kconfig.watchdog_ms * 1000000;
 	log_info("watchdog: a core %lu ms out of its scheduler is reported (%s), %s",
 	         kconfig.watchdog_ms,
 	         kconfig.watchdog_action == KCONFIG_WATCHDOG_PANIC ? "panic" : "log",
@@ -100,26 +101,26 @@ void watchdog_init_core(void)
 	arch_tick_start(TICK_WATCHDOG, period, period * core_id() / ncores);
 }
 
-void watchdog_pass(void)
+void watchdog_pass(uint64_t now)
 {
 	if (!slots)
 		return;
 	/* Relaxed: see struct wd_slot. */
-	__atomic_store_n(&slots[core_id()].beat, rdtsc(), __ATOMIC_RELAXED);
+	__atomic_store_n(&slots[core_id()].beat, now, __ATOMIC_RELAXED);
 	/* Relaxed, here and below: only this core's own interrupts write it. A report of the old
 	 * stall cannot come any more (the beat just changed), nor one of a new stall so soon. */
 	uint64_t since = __atomic_load_n(&W.reported, __ATOMIC_RELAXED);
 	if (unlikely(since)) {
 		__atomic_store_n(&W.reported, 0, __ATOMIC_RELAXED);
 		log_warn("watchdog: core %u back in its scheduler after %lu ms", core_id(),
-		         ms_of(rdtsc() - since));
+		         ms_since(since));
 	}
 }
 
 void watchdog_halt(bool halted)
 {
 	if (slots) /* Relaxed: see struct wd_slot. */
-		__atomic_store_n(&slots[core_id()].beat, halted ? WD_HALTED : rdtsc(),
+		__atomic_store_n(&slots[core_id()].beat, halted ? WD_HALTED : now_ns(),
 		                 __ATOMIC_RELAXED);
 }
 
@@ -142,7 +143,7 @@ static void report(const struct interrupted *at, uint64_t beat, const char *how)
 		return;
 	char who[160];
 	sched_describe_running(who, sizeof(who));
-	uint64_t ms = ms_of(rdtsc() - beat);
+	uint64_t ms = ms_since(beat);
 	const char *irq = at->irq_on ? "on" : "off";
 	if (kconfig.watchdog_action == KCONFIG_WATCHDOG_PANIC) {
 		panic_begin();
@@ -172,7 +173,7 @@ static void ask(unsigned core, uint64_t beat, void *ctx)
 	}
 	log_error("watchdog: core %u has not passed through its scheduler for %lu ms; asking it "
 	          "for its report (NMI)",
-	          core, ms_of(rdtsc() - beat));
+	          core, ms_since(beat));
 	/* Release: see struct wd_slot. */
 	__atomic_store_n(&slots[core].asked, beat, __ATOMIC_RELEASE);
 	arch_nmi(core);
@@ -182,7 +183,7 @@ void watchdog_tick(const struct interrupted *at)
 {
 	if (!slots)
 		return;
-	const struct wd_scan s = { core_id(), ncores, rdtsc(),    timeout_tsc,
+	const struct wd_scan s = { core_id(), ncores, now_ns(),   timeout_ns,
 		                   beat_of,   ask,    (void *)at, W.asked };
 	wd_scan(&s);
 }

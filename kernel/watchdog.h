@@ -27,9 +27,9 @@ struct interrupted;
 void watchdog_init(void);      /* boot core, after the command line, before other cores start */
 void watchdog_init_core(void); /* every core, before it schedules: its record, its tick */
 
-/* The scheduler loop passes (every turn, scheduler context): the core's heartbeat, and the
- * "back" line after a reported stall. */
-void watchdog_pass(void);
+/* The scheduler loop passes, at now (now_ns()), every turn, in scheduler context: the core's
+ * heartbeat, and the "back" line after a reported stall. */
+void watchdog_pass(uint64_t now);
 /* The scheduler is about to halt (true) or has stopped halting (false); interrupts off. A
  * halted core waits, it is not stuck. */
 void watchdog_halt(bool halted);

@@ -3,7 +3,7 @@
  * at one of its watchdog ticks. kernel/watchdog.c calls it from every core's timer interrupt;
  * tests/unit/test_wdscan.c runs it on the host against made-up heartbeats.
  *
- * Every core publishes a heartbeat, the TSC of its last pass through its scheduler loop, or one
+ * Every core publishes a heartbeat, the time (ns) of its last pass through its scheduler loop, or one
  * of the two values below. A core is *stuck* when its heartbeat is older than the timeout; a
  * halted core (waiting for work) and a core that has not started scheduling never are. A stall
  * is named by the heartbeat it froze at: the same stall keeps the same value, and the next stall
@@ -32,8 +32,8 @@
 #define WD_NOT_STARTED 0     /* heartbeat of a core that does not schedule yet (boot) */
 #define WD_HALTED UINT64_MAX /* heartbeat of a core halted in idle(): waiting, not stuck */
 
-/* A heartbeat older than timeout at now (TSC ticks). A heartbeat ahead of now (another core's
- * clock a little ahead of ours) is fresh. */
+/* A heartbeat older than timeout at now (any one unit of time). A heartbeat ahead of now
+ * (another core's clock read a little after ours) is fresh. */
 static inline bool wd_stuck(uint64_t beat, uint64_t now, uint64_t timeout)
 {
 	return beat != WD_NOT_STARTED && beat != WD_HALTED && beat < now && now - beat > timeout;
@@ -41,8 +41,8 @@ static inline bool wd_stuck(uint64_t beat, uint64_t now, uint64_t timeout)
 
 struct wd_scan {
 	unsigned self, ncores; /* the looking core, and how many cores there are (1..) */
-	uint64_t now;          /* the looking core's TSC */
-	uint64_t timeout;      /* TSC ticks without a pass that make a core stuck */
+	uint64_t now;          /* the looking core's clock */
+	uint64_t timeout;      /* time without a pass that makes a core stuck */
 	/* the heartbeat of a core, as published */
 	uint64_t (*beat_of)(unsigned core, void *ctx);
 	/* asks a stuck core (possibly self) for its report about the stall `beat` */

@@ -13,6 +13,10 @@
  *                  interrupt reaches it, only an NMI.
  *   all            every core spins at once (main on core 0 too): nobody is left to watch, so
  *                  each core must notice itself from its own timer.
+ *   yields N       no spin: main yields N times in batches of 10000 and prints the best batch's
+ *                  time per yield, which is one pass of the scheduler loop (heartbeat
+ *                  included): with and without watchdog=0, the heartbeat's cost
+ *                  (docs/architecture.md).
  *
  * Cases: watchdog_spin (the spinner spun its time and ended), watchdog_serving (core 0's sleeps
  * and the other cores' answers during the spin; not with 1 core).
@@ -112,10 +116,28 @@ static int spin_everywhere(void)
 	return gtest_status();
 }
 
+/* Prints the best time per thread_yield over batches of 10000, n yields in all. */
+static int time_yields(int n)
+{
+	uint64_t best = UINT64_MAX;
+	for (int done = 0; done < n; done += 10000) {
+		uint64_t t0 = now_ns();
+		for (int i = 0; i < 10000; i++)
+			thread_yield();
+		uint64_t ns = now_ns() - t0;
+		best = ns < best ? ns : best;
+	}
+	printf("watchdog: %d yields, best batch %lu ns per yield (a scheduler pass)\n", n,
+	       best / 10000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "all") == 0)
 		return spin_everywhere();
+	if (argc > 2 && strcmp(argv[1], "yields") == 0)
+		return time_yields(atoi(argv[2]));
 	bool cli = argc > 1 && strcmp(argv[1], "cli") == 0;
 	unsigned n = core_count(), spin_core = n > 1 ? 1 : 0;
 	printf("watchdog: core %u spins %u ms without yielding, interrupts %s\n", spin_core,
