@@ -48,6 +48,7 @@
 #include "kernel/profile.h"
 #include "kernel/proftab.h"
 #include "kernel/sched.h"
+#include "kernel/watchdog.h"
 
 #define PROFILE_SLOTS 2048         /* distinct stacks per core: 208 KiB of table */
 #define DUMP_WAIT_NS 5000000000ull /* how long the finisher waits for one core's profile */
@@ -230,6 +231,9 @@ void profile_finish(void)
 {
 	if (!profile_done)
 		return;
+	/* Writing the profiles keeps every core busy (this one waiting): not a stall to report,
+	 * nor an NMI to write a report into the middle of a profile line. */
+	watchdog_stop();
 	stop();
 	begin_line(out_console);
 	for (unsigned c = 0; c < ncores; c++) {

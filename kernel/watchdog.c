@@ -29,7 +29,8 @@
  * that it is back and how long it was gone. With watchdog_action=panic the report is a panic.
  *
  * What two cores share: each slot, one cache line: `beat` written by its core and read by its
- * watcher, `asked` written by watchers and read by its core (see struct wd_slot).
+ * watcher, `asked` written by watchers and read by its core (see struct wd_slot); and `stopped`,
+ * set once when the run ends with a profile dump (watchdog_stop).
  */
 #include "arch/x86_64/arch.h"
 #include "kernel/console.h"
@@ -56,6 +57,9 @@ struct wd_slot {
 
 static struct wd_slot *slots; /* [I] ncores slots; NULL: the watchdog is off */
 static uint64_t timeout_ns;   /* [I] watchdog= in ns */
+/* [a] the run is ending (watchdog_stop): set once by the ending core, read relaxed by every
+ * tick and NMI; a tick that misses it only asks once more. */
+static bool stopped __cacheline_aligned;
 
 struct watchdog {
 	uint64_t *asked; /* [o] per core: the stall this core last asked it about (wd_scan) */
@@ -179,9 +183,16 @@ static void ask(unsigned core, uint64_t beat, void *ctx)
 	arch_nmi(core);
 }
 
+void watchdog_stop(void)
+{
+	/* Relaxed: see the declaration. */
+	__atomic_store_n(&stopped, true, __ATOMIC_RELAXED);
+}
+
 void watchdog_tick(const struct interrupted *at)
 {
-	if (!slots)
+	/* Relaxed: see the declaration of stopped. */
+	if (!slots || __atomic_load_n(&stopped, __ATOMIC_RELAXED))
 		return;
 	const struct wd_scan s = { core_id(), ncores, now_ns(),   timeout_ns,
 		                   beat_of,   ask,    (void *)at, W.asked };
@@ -196,7 +207,8 @@ bool watchdog_nmi(const struct interrupted *at)
 	/* Acquire: see struct wd_slot. */
 	uint64_t asked = __atomic_load_n(&me->asked, __ATOMIC_ACQUIRE);
 	uint64_t beat = __atomic_load_n(&me->beat, __ATOMIC_RELAXED);
-	if (asked == beat && beat != WD_NOT_STARTED && beat != WD_HALTED)
+	if (asked == beat && beat != WD_NOT_STARTED && beat != WD_HALTED &&
+	    !__atomic_load_n(&stopped, __ATOMIC_RELAXED)) /* relaxed: see its declaration */
 		report(at, beat, "asked by its watcher, NMI");
 	return true;
 }

@@ -34,6 +34,9 @@ void watchdog_pass(uint64_t now);
  * halted core waits, it is not stuck. */
 void watchdog_halt(bool halted);
 
+/* The run is ending and cores are busy on purpose (the profile dump, profile.c): nothing is
+ * reported from now on. Any context, any core. */
+void watchdog_stop(void);
 /* The watchdog tick of the calling core (timer interrupt, interrupts off): watches the cores
  * after it, or reports itself when it is stuck (wdscan.h). */
 void watchdog_tick(const struct interrupted *at);
