@@ -32,19 +32,18 @@ GCC_INC := $(shell $(CC) -print-file-name=include)
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 
 # Everything in the image: freestanding, kernel code model (linked in the top 2 GiB), no red
-# zone (interrupts use the thread's stack), stack protector with a global canary.
-COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdinc \
-	-isystem $(GCC_INC) -Iinclude/libc -Iinclude -I. \
-	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -fno-common \
-	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
-	-fstack-protector-strong -mstack-protector-guard=global -MD -MP
+# zone (interrupts use the thread's stack), stack protector with a global canary. SDK_CFLAGS is
+# also what the installed isle-cc compiles with (make install).
+SDK_CFLAGS := -std=gnu11 -ffreestanding -nostdinc -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-fno-common -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fstack-protector-strong -mstack-protector-guard=global
+COMMON_CFLAGS := $(SDK_CFLAGS) -O2 -g -Wall -Wextra -Werror -isystem $(GCC_INC) -Iinclude/libc \
+	-Iinclude -I. -MD -MP
 # The kernel never touches SSE/x87 registers, so interrupts need not save them.
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
 # Applications may use SSE.
 APP_CFLAGS := $(COMMON_CFLAGS)
 ASFLAGS := -I. -MD -MP
-LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
-	-T arch/x86_64/linker.ld
 
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
 	serial.o power.o bootinfo.o pvh.o multiboot2.o acpi.o mptable.o pci.o ioapic.o rtc.o timer.o
@@ -167,18 +166,13 @@ $(BUILD)/tests/guest/lib/%.o: tests/guest/lib/%.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(APP_CFLAGS) -c -o $@ $<
 
-# Two-pass link: the first pass gives the text addresses, kernel/mksyms turns them into the
-# symbol table for backtraces, the second pass links it in. Text does not move between the
-# passes (the table sits after .data); the check below proves it.
+# Two-pass link (ci/isle-link, which the SDK's isle-cc uses too): the first pass gives the text
+# addresses, kernel/mksyms turns them into the symbol table for backtraces, the second pass
+# links it in. Then the disassembly, the symbols, and the stripped image to deploy.
 define LINK_IMAGE
 	@echo "  LD      $@"
-	$(Q)$(LD) $(LDFLAGS) -o $@.pass1 --start-group $(1) --end-group $(BUILD)/ksyms-empty.o $(LIBGCC)
-	$(Q)nm -n --defined-only $@.pass1 | kernel/mksyms > $@.ksyms.S
-	$(Q)$(CC) -c -o $@.ksyms.o $@.ksyms.S
-	$(Q)$(LD) $(LDFLAGS) -o $@ --start-group $(1) --end-group $@.ksyms.o $(LIBGCC)
-	$(Q)nm -n $@.pass1 | grep -i ' t ' > $@.t1; nm -n $@ | grep -i ' t ' > $@.t2; \
-		cmp -s $@.t1 $@.t2 || { echo "text moved between link passes" >&2; exit 1; }
-	$(Q)rm -f $@.t1 $@.t2 $@.pass1
+	$(Q)LD=$(LD) CC=$(CC) ci/isle-link -T arch/x86_64/linker.ld -s kernel/mksyms \
+		-e $(BUILD)/ksyms-empty.o -o $@ $(1)
 	$(Q)objdump -d -M intel --no-show-raw-insn $@ > $(@:.elf=.asm)
 	$(Q)nm -n $@ > $(@:.elf=.sym)
 	$(Q)strip -o $(@:.elf=.img) $@
@@ -189,7 +183,7 @@ $(BUILD)/ksyms-empty.o: kernel/mksyms
 	$(Q)kernel/mksyms < /dev/null > $(BUILD)/ksyms-empty.S && $(CC) -c -o $@ $(BUILD)/ksyms-empty.S
 
 app_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard examples/$(1)/*.c))
-$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(SYS_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld
+$(BUILD)/%.elf: $(KOBJS) $$(call app_objs,$$*) $(SYS_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld ci/isle-link
 	$(call LINK_IMAGE,$(KOBJS) $(call app_objs,$*) $(SYS_LIBS))
 
 # Guest tests link the per-core libraries: the plain test library and lwIP.
@@ -223,46 +217,90 @@ $(BUILD)/floor.elf: ci/floor/empty.S ci/floor/empty.ld
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- running ---------------------------------------------------------------------------------
-.PHONY: deps run debug image profile test lint bench-boot bench-msg bench-net-internal bench-net bench-kv
+.PHONY: deps run debug run-prepare image profile test lint install check-headers soak bench-boot \
+	bench-msg bench-net-internal bench-net bench-kv bench-scale-tax
 deps:
 	$(Q)ci/deps
 
+# APP names an example (examples/APP/) or, with a slash in it, a folder of your own with .c
+# files (built into build/ext/<the folder's path>/NAME.elf). Anything else stops with a list of
+# the examples.
+ifneq ($(findstring /,$(APP)),)
+APP_DIR := $(patsubst %/,%,$(APP))
+APP_NAME := $(notdir $(APP_DIR))
+APP_BUILD := $(BUILD)/ext/$(subst /,_,$(abspath $(APP_DIR)))
+APP_ELF := $(APP_BUILD)/$(APP_NAME).elf
+APP_SRCS := $(wildcard $(APP_DIR)/*.c)
+APP_OBJS := $(APP_SRCS:$(APP_DIR)/%.c=$(APP_BUILD)/%.o)
+$(APP_BUILD)/%.o: $(APP_DIR)/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(APP_CFLAGS) -I$(APP_DIR) -c -o $@ $<
+$(APP_ELF): $(KOBJS) $(APP_OBJS) $(SYS_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld ci/isle-link
+	$(call LINK_IMAGE,$(KOBJS) $(APP_OBJS) $(SYS_LIBS))
+else
+APP_NAME := $(APP)
+APP_ELF := $(BUILD)/$(APP).elf
+APP_SRCS := $(wildcard examples/$(APP)/*.c)
+endif
+# Stops the run/debug/image targets early when APP has no sources.
+check-app = $(if $(APP_SRCS),,$(error APP=$(APP): no such application: examples/ has $(EXAMPLES); \
+	or give a folder of your own with a slash, APP=./myapp (or build with the SDK: make install)))
+
 SITE ?= $(if $(filter httpd,$(APP)),examples/httpd/site)
 RUN_FILES = $(if $(SITE),-i $(BUILD)/run-site.cpio) $(if $(DISK),-d $(DISK))
+# The network of run and debug: its qemu-run options, its kernel arguments and what the banner
+# tells the user to try.
+ifeq ($(NET),tap)
+RUN_NET = -n tap:isle0
+RUN_NET_ARGS = ip=10.0.2.15 gw=10.0.2.1
+RUN_REACH = 10.0.2.15:$(GUEST_PORT) from this host (a queue pair per core: connections spread over the cores)
+else ifeq ($(NET),user)
+RUN_NET = -n user -p $(PORT):$(GUEST_PORT)
+RUN_REACH = 127.0.0.1:$(PORT) reaches its port $(GUEST_PORT) (user networking: every connection goes to core 0; NET=tap spreads them)
+else ifeq ($(NET),none)
+RUN_NET =
+RUN_REACH = no network
+else
+$(if $(filter run debug,$(MAKECMDGOALS)),$(error NET=$(NET): use user, tap or none))
+endif
+RUN_HINT = $(if $(filter kvstore,$(APP)),$(if $(filter user,$(NET)),; try redis-cli -p $(PORT)),$(if $(filter httpd,$(APP)),$(if $(filter user,$(NET)),; try curl http://127.0.0.1:$(PORT)/)))
 
-# make run [APP=httpd] [CORES=2] [NET=user|tap|none] [MACHINE=q35|pc|microvm] [MEM=256M]
-#          [SITE=folder] [DISK=image] [ARGS="kernel args -- app args"]
+# make run [APP=httpd|./folder] [CORES=2] [NET=user|tap|none] [PORT=8080] [GUEST_PORT=80]
+#          [MACHINE=q35|pc|microvm] [MEM=256M] [SITE=folder] [DISK=image] [ARGS="kernel args -- app args"]
 # SITE:     a folder packed into the initrd (ci/mkinitrd), mounted read-only at /; httpd serves
 #           it. Default for httpd: examples/httpd/site.
 # DISK:     a raw disk image (e.g. from `mke2fs -t ext2 -d folder disk.img 64M`) as virtio-blk;
 #           ext2 on it is mounted at /disk (httpd: ARGS="-- root=/disk/www" serves from it).
-# NET=user: QEMU user networking, http://127.0.0.1:8080/ reaches the guest's port 80
-#           (APP=kvstore: 127.0.0.1:6379 the guest's 6379; PORT= and GUEST_PORT= change them).
+# NET=user: QEMU user networking, host 127.0.0.1:PORT reaches the guest's GUEST_PORT (defaults:
+#           8080 to 80; APP=kvstore: 6379 to 6379). Every connection arrives on core 0.
 # NET=tap:  a multiqueue tap `isle0` on the host (10.0.2.1/24; the guest is 10.0.2.15), one
-#           queue pair per core. Needs root; the tap stays until `ip link del isle0`.
-run: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
+#           queue pair per core, so connections spread over the cores. Needs root; the tap stays
+#           until `ip link del isle0`.
+run: run-prepare
+	@echo "isle: $(APP_NAME) on $(CORES) cores; $(RUN_REACH)$(RUN_HINT) (quit: Ctrl-A X)"
+	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) $(RUN_NET) $(APP_ELF) -- \
+		$(RUN_NET_ARGS) $(ARGS)
+
+# make debug: the same as run (APP, NET, PORT, SITE, DISK...), with QEMU halted on a gdb stub.
+debug: run-prepare
+	@echo "isle: $(APP_NAME) on $(CORES) cores; $(RUN_REACH). QEMU is halted with a gdb stub on :1234."
+	@echo "In another terminal:"
+	@echo "    gdb -ex 'target remote :1234' -ex 'break boot_main' -ex continue $(APP_ELF)"
+	$(Q)ci/qemu-run -t 0 -g $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) $(RUN_NET) $(APP_ELF) -- \
+		$(RUN_NET_ARGS) $(ARGS)
+
+# What run and debug need: the packages, the image, the initrd, the tap.
+run-prepare: deps
+	$(check-app)
+	$(Q)$(MAKE) --no-print-directory $(APP_ELF)
 ifneq ($(SITE),)
 	$(Q)ci/mkinitrd $(SITE) $(BUILD)/run-site.cpio
 endif
 ifeq ($(NET),tap)
 	$(Q)ip link show isle0 >/dev/null 2>&1 || { ip tuntap add dev isle0 mode tap multi_queue && \
 		ip addr add 10.0.2.1/24 dev isle0 && ip link set isle0 up; }
-	@echo "isle: $(APP) on $(CORES) cores, http://10.0.2.15/ (quit: Ctrl-A X)"
-	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) -n tap:isle0 $(BUILD)/$(APP).elf -- \
-		ip=10.0.2.15 gw=10.0.2.1 $(ARGS)
-else ifeq ($(NET),user)
-	@echo "isle: $(APP) on $(CORES) cores, $(if $(filter kvstore,$(APP)),redis-cli -p $(PORT),http://127.0.0.1:$(PORT)/) (quit: Ctrl-A X)"
-	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) -n user -p $(PORT):$(GUEST_PORT) $(BUILD)/$(APP).elf -- $(ARGS)
-else
-	$(Q)ci/qemu-run -t 0 $(RUN_FILES) -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
 endif
-
-debug: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/$(APP).elf
-	@echo "QEMU is halted with a gdb stub on :1234. In another terminal:"
-	@echo "    gdb -ex 'target remote :1234' -ex 'break boot_main' -ex continue $(BUILD)/$(APP).elf"
-	$(Q)ci/qemu-run -t 0 -g -c $(CORES) -m $(MEM) -M $(MACHINE) $(BUILD)/$(APP).elf -- $(ARGS)
 
 # make image [APP=httpd] [ARGS="kernel args -- app args"] [SITE=folder] [IMAGE_SIZE=64M]
 # A disk image to boot without -kernel, on BIOS and UEFI machines, in QEMU or a cloud:
@@ -297,6 +335,44 @@ profile: deps
 lint:
 	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
 
+# Every public header compiles alone, with nothing but the public headers on the path.
+check-headers:
+	$(Q)for h in $(patsubst include/%,%,$(wildcard include/isle/*.h)); do \
+		echo "#include <$$h>" | $(CC) -std=gnu11 -ffreestanding -nostdinc -isystem $(GCC_INC) \
+			-Iinclude/libc -Iinclude -Wall -Wextra -Werror -fsyntax-only -x c - || \
+			{ echo "$$h does not compile alone" >&2; exit 1; }; \
+	done
+
+# make install PREFIX=DIR: the SDK, to build applications outside this tree (docs/writing-an-app.md):
+#   DIR/bin/isle-cc        compiles and links an application with the kernel (ci/isle-cc)
+#   DIR/bin/isle-run       boots an image in QEMU (ci/qemu-run); isle-mkinitrd packs a folder
+#   DIR/include/isle/      the public headers; DIR/include/isle-libc/ isle's C library headers
+#   DIR/lib/isle/          the kernel (libisle_kernel.a), files, network, lwIP and virtio archives,
+#                          the linker script and the two-pass link (isle-link, mksyms)
+#   DIR/lib/pkgconfig/isle.pc
+PREFIX ?= /usr/local
+SDK_LIBS := $(BUILD)/libisle_kernel.a $(SYS_LIBS)
+$(BUILD)/libisle_kernel.a: $(KOBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+install: $(SDK_LIBS) $(BUILD)/ksyms-empty.o
+	@echo "  INSTALL $(PREFIX)"
+	$(Q)install -d $(PREFIX)/bin $(PREFIX)/include/isle $(PREFIX)/include/isle-libc \
+		$(PREFIX)/lib/isle $(PREFIX)/lib/pkgconfig
+	$(Q)install -m 644 include/isle/*.h $(PREFIX)/include/isle/
+	$(Q)install -m 644 include/libc/*.h $(PREFIX)/include/isle-libc/
+	$(Q)install -m 644 $(SDK_LIBS) $(BUILD)/ksyms-empty.o arch/x86_64/linker.ld $(PREFIX)/lib/isle/
+	$(Q)install -m 755 kernel/mksyms ci/isle-link $(PREFIX)/lib/isle/
+	$(Q)sed 's|@SDK_CFLAGS@|$(SDK_CFLAGS)|' ci/isle-cc > $(PREFIX)/bin/isle-cc && chmod 755 $(PREFIX)/bin/isle-cc
+	$(Q)install -m 755 ci/qemu-run $(PREFIX)/bin/isle-run
+	$(Q)install -m 755 ci/mkinitrd $(PREFIX)/bin/isle-mkinitrd
+	$(Q)printf '%s\n' 'prefix=$(abspath $(PREFIX))' 'includedir=$${prefix}/include' \
+		'libdir=$${prefix}/lib/isle' '' 'Name: isle' \
+		'Description: shared-nothing multicore unikernel (link with isle-cc)' 'Version: 0.1' \
+		'Cflags: $(SDK_CFLAGS) -isystem $(GCC_INC) -isystem $${includedir}/isle-libc -I$${includedir}' \
+		'Libs: -nostdlib -static -T $${libdir}/linker.ld --whole-archive $${libdir}/libisle_kernel.a --no-whole-archive $${libdir}/libisle_fs.a $${libdir}/libisle_net.a $${libdir}/liblwip_percore.a $${libdir}/libisle_virtio.a' \
+		> $(PREFIX)/lib/pkgconfig/isle.pc
+
 # make test: everything, from a clean checkout (installs what it needs).
 test: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all guest-tests unit fuzz
@@ -322,16 +398,33 @@ bench-kv: deps
 	$(Q)ci/linux-guest/build
 	$(Q)ci/bench-kv
 
-# How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench).
+# How the kernel itself scales: per-core TCP over per-core loopback (examples/netbench) at 1, 2
+# and 4 cores, 5 interleaved runs, only runs whose per-core windows overlap:
+# docs/bench/net-internal.json and the README's table.
 bench-net-internal: deps
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/netbench.elf
 	$(Q)ci/bench-net-internal
 
-# Message latency and throughput between cores: examples/pingpong at 2 and 4 cores.
+# Message latency and throughput between cores: examples/pingpong at 2 and 4 cores, 5
+# interleaved runs: docs/bench/msg.json and the README's table.
 bench-msg: deps
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/pingpong.elf
-	$(Q)for c in 2 4; do echo "## pingpong, $$c cores"; \
-		ci/qemu-run -c $$c -t 120 $(BUILD)/pingpong.img | tr -d '\r' | grep -v '^\[' | grep -v 'SeaBIOS\|Booting'; done
+	$(Q)ci/bench-msg
+
+# What idle cores cost the busy ones: netbench and pingpong on cores 0 and 1 only, in VMs of 2
+# to 255 vCPUs (the others halted): docs/bench/scale-tax.json and the README's table.
+bench-scale-tax: deps
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/netbench.elf $(BUILD)/pingpong.elf
+	$(Q)ci/bench-scale-tax
+
+# make soak [SOAK_SECS=600] [CORES=2]: mixed load on httpd and kvstore with vanishing clients,
+# floods and memory exhaustion, then every core's memory and threads must be back to their
+# baseline; one verdict line, the result in docs/bench/soak.json (ci/soak). Not in make test.
+SOAK_SECS ?= 600
+soak: deps
+	$(Q)ci/deps bench
+	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/httpd.elf $(BUILD)/kvstore.elf $(BUILD)/initrd-httpd.cpio
+	$(Q)CORES=$(CORES) ci/soak $(SOAK_SECS)
 
 clean:
 	rm -rf $(BUILD)

@@ -26,12 +26,24 @@
 unsigned ncores = 1;                   /* [I] */
 struct core_share core_mem[MAX_CORES]; /* [I] */
 PERCORE unsigned core_self;            /* [o] */
+uintptr_t core_window[MAX_CORES];      /* [I] */
 /* [I] */
 struct kconfig kconfig = { .loglevel = LOG_INFO, .watchdog_ms = WATCHDOG_MS_DEFAULT };
 
 static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for the drivers) */
 static struct net_config net_config;             /* [I] ip=, gw=, mask= */
 static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished start-up */
+
+/* Another core's copy of a PERCORE object: the same offset in that core's window, which the
+ * identity map reaches (isle/percore.h). */
+void *percore_ptr(const void *own, unsigned core)
+{
+	extern char __percore_start[], __percore_end[]; /* the window (arch/x86_64/linker.ld) */
+	uintptr_t p = (uintptr_t)own, start = (uintptr_t)__percore_start;
+	if (p < start || p >= (uintptr_t)__percore_end || core >= ncores)
+		return NULL;
+	return (void *)(core_window[core] + (p - start));
+}
 
 extern int main(int argc, char **argv);
 /* The network stack, when the application links it (net/stack.c). */

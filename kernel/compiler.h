@@ -32,15 +32,8 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/*
- * PERCORE puts a variable in the core window: every core sees its own private copy at the same
- * address (see docs/architecture.md). Never pass the address of a PERCORE variable to another
- * core. On the host (unit tests) it is an ordinary global.
- */
-#ifdef ISLE_HOST
-#define PERCORE
-#else
-#define PERCORE __attribute__((section(".percore")))
-#endif
+/* PERCORE (a variable every core has its own copy of) and percore_of (another core's copy):
+ * see the public header. */
+#include <isle/percore.h>
 
 #endif

@@ -5,29 +5,26 @@
 #ifndef ISLE_KERNEL_CORE_H
 #define ISLE_KERNEL_CORE_H
 
+#include <isle/core.h> /* core_id(), core_count(), ncores, core_self */
 #include "kernel/compiler.h"
 #include "kernel/memplan.h"
 
 /* Most cores isle runs on (a multiple of 64). APIC ids above 254 need x2APIC. */
-#define MAX_CORES 256
+#define MAX_CORES ISLE_MAX_CORES
 
 /*
  * A core's private memory: the spans of its share of RAM (kernel/memplan.h), span[0] starting
  * after the core's boot structures (page tables, window, boot stacks), which arch/ took from its
  * start. The page allocator of the core manages all of it.
  */
-extern unsigned ncores;                       /* [I] cores running isle */
 extern struct core_share core_mem[MAX_CORES]; /* [I] private memory of each core */
-extern PERCORE unsigned core_self;            /* this core's id, 0..ncores-1 */
+/* Where each core's window (its PERCORE copies) lies in the identity map; arch/ fills it
+ * before other cores start (percore_ptr). */
+extern uintptr_t core_window[MAX_CORES]; /* [I] */
 
 /* Which core owns each 2 MiB of RAM (memplan.h); filled by arch/ before other cores start. */
 extern const uint16_t *mem_owner; /* [I] */
 extern size_t mem_owner_entries;  /* [I] */
-
-static inline unsigned core_id(void)
-{
-	return core_self;
-}
 
 /* The core whose private memory holds p, or -1 (image, shared region, not RAM). O(1): one
  * look in the owner table. Any context. */

@@ -13,16 +13,10 @@
 #ifndef ISLE_KERNEL_RING_H
 #define ISLE_KERNEL_RING_H
 
+#include <isle/msg.h> /* struct msg */
 #include "kernel/compiler.h"
 
-/* One message: one cache line, copied by value into and out of the ring. */
-struct msg {
-	uint16_t type; /* what the message means; 0 is invalid (a zeroed slot never looks sent) */
-	uint16_t src;  /* sending core */
-	uint32_t arg;  /* small argument */
-	uint64_t w[7]; /* payload words; their meaning depends on type */
-};
-_Static_assert(sizeof(struct msg) == CACHELINE, "struct msg must be exactly one cache line");
+/* One message (struct msg, one cache line) is copied by value into and out of the ring. */
 
 /*
  * Opaque: a producer-owned cache line (tail + cached head), a consumer-owned cache line (head +

@@ -74,6 +74,8 @@ struct sched {
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
 	struct sched_stats stats;            /* [o] */
+	uint64_t halted_at; /* [a] when the halt in progress began, 0 if none: written by the core,
+	                     * read by sched_stats_of on others (relaxed: a counter, no order) */
 };
 PERCORE static struct sched S;
 
@@ -519,6 +521,7 @@ static void idle(void)
 			 * reason to look for work, so halt again (timer.c). */
 			profile_halt(true);
 			watchdog_halt(true);
+			__atomic_store_n(&S.halted_at, t0, __ATOMIC_RELAXED);
 			do {
 				cpu_idle_wait(); /* returns with interrupts on */
 				irq_disable();
@@ -526,6 +529,7 @@ static void idle(void)
 			watchdog_halt(false);
 			profile_halt(false);
 			uint64_t t1 = now_ns();
+			__atomic_store_n(&S.halted_at, 0, __ATOMIC_RELAXED);
 			S.stats.idle_ns += t1 - t0;
 			S.stats.wakeups++;
 		}
@@ -564,9 +568,26 @@ __noreturn void sched_run(void)
 	}
 }
 
+static void stats_of(const struct sched *s, struct sched_stats *out)
+{
+	*out = s->stats;
+	uint64_t now = now_ns(), up = now - s->start_ns;
+	uint64_t halted = __atomic_load_n(&s->halted_at, __ATOMIC_RELAXED);
+	if (halted && halted < now)
+		out->idle_ns += now - halted; /* another core, halted right now */
+	out->busy_ns = up > out->idle_ns ? up - out->idle_ns : 0;
+}
+
 void sched_stats(struct sched_stats *out)
 {
-	*out = S.stats;
-	uint64_t up = now_ns() - S.start_ns;
-	out->busy_ns = up > S.stats.idle_ns ? up - S.stats.idle_ns : 0;
+	stats_of(&S, out);
+}
+
+void sched_stats_of(unsigned core, struct sched_stats *out)
+{
+	const struct sched *theirs = percore_of(&S, core);
+	if (theirs)
+		stats_of(theirs, out);
+	else
+		*out = (struct sched_stats){ 0 };
 }

@@ -65,17 +65,26 @@ static bool same_word_offset(const void *a, const void *b)
 	return ((uintptr_t)a - (uintptr_t)b) % WORD == 0;
 }
 
-/* Copies n bytes from s to d, lowest address first: correct when d <= s even if they overlap. */
+/* A word read or written at any address: x86-64 allows unaligned accesses, and a word copy
+ * with only the destination aligned is still eight times fewer steps than bytes (frames and
+ * file data arrive at every offset). */
+typedef uint64_t __attribute__((may_alias, aligned(1))) uword_t;
+
+/* Copies n bytes from s to d, lowest address first: correct when d <= s even if they overlap
+ * (each word is read whole before it is written, and never ahead of what was read). */
 static void copy_forward(unsigned char *d, const unsigned char *s, size_t n)
 {
-	if (same_word_offset(d, s)) {
-		while (n > 0 && (uintptr_t)d % WORD != 0) {
+	if (n >= 2 * WORD) {
+		while ((uintptr_t)d % WORD != 0) {
 			*d++ = *s++;
 			n--;
 		}
-		/* Each word is read whole before it is written, so overlap with d < s is fine. */
-		for (; n >= WORD; n -= WORD, d += WORD, s += WORD)
-			*(word_t *)d = *(const word_t *)s;
+		if (same_word_offset(d, s))
+			for (; n >= WORD; n -= WORD, d += WORD, s += WORD)
+				*(word_t *)d = *(const word_t *)s;
+		else
+			for (; n >= WORD; n -= WORD, d += WORD, s += WORD)
+				*(word_t *)d = *(const uword_t *)s;
 	}
 	while (n > 0) {
 		*d++ = *s++;
@@ -88,15 +97,15 @@ static void copy_backward(unsigned char *d, const unsigned char *s, size_t n)
 {
 	d += n;
 	s += n;
-	if (same_word_offset(d, s)) {
-		while (n > 0 && (uintptr_t)d % WORD != 0) {
+	if (n >= 2 * WORD) {
+		while ((uintptr_t)d % WORD != 0) {
 			*--d = *--s;
 			n--;
 		}
 		for (; n >= WORD; n -= WORD) {
 			d -= WORD;
 			s -= WORD;
-			*(word_t *)d = *(const word_t *)s;
+			*(word_t *)d = *(const uword_t *)s;
 		}
 	}
 	while (n > 0) {

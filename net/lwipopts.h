@@ -14,6 +14,9 @@
 #define LWIP_SOCKET 0
 #define LWIP_NETCONN 0
 #define LWIP_TIMERS 1
+/* Only to reach lwip_cyclic_timer (timeouts.c; the one thing LWIP_TESTMODE changes): a core
+ * stops the cyclic timers it does not need (net/stack.c, stop_idle_timers). */
+#define LWIP_TESTMODE 1
 
 #define MEM_ALIGNMENT 8
 /* lwIP's heap (what it sends: PBUF_RAM, segment data) is the core's own heap (malloc = kmalloc),

@@ -239,6 +239,7 @@ static void split_memory(void)
 		struct core_desc *cd = &core_desc[c];
 		/* The window opens the core's own memory; the rest goes to its allocator. */
 		cd->cr3 = paging_build_core(c, (uintptr_t)home->base, shared_page, NULL);
+		core_window[c] = (uintptr_t)home->base; /* identity-mapped */
 		cd->stack_top = shared_stack(BOOT_STACK_SIZE);
 		cd->ist_df = shared_stack(IST_STACK_SIZE);
 		cd->ist_nmi = shared_stack(IST_STACK_SIZE);

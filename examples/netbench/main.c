@@ -1,40 +1,66 @@
 /*
  * netbench - how the kernel itself scales with cores, without a NIC or the host network.
  *
- * Every core drives its own lwIP instance: it opens CONNS TCP connections to itself over its
- * own loopback interface and pushes data through them for SECONDS seconds, then reports bytes
- * and segments per second. Nothing is shared between the cores (each stack, heap, scheduler
- * and timer is private), so the total should grow linearly with the number of cores that have
- * a host CPU to run on. `make bench-net-internal` runs it at 1 and 2 cores.
+ * Every core that takes part drives its own lwIP instance: it opens `conns` TCP connections
+ * to itself over its own loopback interface and pushes data through them for `seconds`
+ * seconds, then reports the bytes its servers received. Nothing is shared between the cores
+ * (each stack, heap, scheduler and timer is private), so the total should grow linearly with
+ * the number of cores that have a host CPU to run on.
+ *
+ * A measurement is only a multicore measurement if the cores measure at the same time. So every
+ * core first sets up its connections, then waits at a barrier of all the cores that take part,
+ * and only then starts its clock; each core reports its own window (start and end on now_ns(),
+ * the same clock on every core) and the harness (ci/bench-net-internal) checks that the
+ * windows overlap. While measuring, a core's thread yields after every round, so its scheduler
+ * loop (messages, timers) runs as it would under any application.
  *
  *   make run APP=netbench CORES=2
+ *   ci/qemu-run -c 64 -m 2G build/netbench.img -- -- cores=2 seconds=3
+ *
+ * Arguments (after the second --): cores=N takes only cores 0..N-1 (the others stay idle,
+ * halted: that is how ci/bench-scale-tax measures what idle cores cost the busy ones; unlike
+ * the kernel's own cores=N, the other cores exist), seconds=S (default 3), conns=C (default 4).
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <isle/core.h>
+#include <isle/msg.h>
 #include <isle/thread.h>
+#include "../common/idle_report.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
-#define CONNS 4
-#define SECONDS 3
+#define CONNS_MAX 64
 #define PORT 5001
+/* The harness reads QEMU's CPU time when it sees the "stop" line: this long after it, the VM
+ * is still there to be read, and the idle cores are not yet woken up to be counted. */
+#define HARNESS_GRACE_MS 200
+
+static unsigned members = 0; /* cores 0..members-1 take part; set by main before any thread */
+static unsigned conns = 4;   /* connections per core */
+static uint64_t seconds = 3; /* measured time per core */
 
 struct pair {
-	struct tcp_pcb *client, *server;
-	bool connected;
+	struct tcp_pcb *client; /* the sending end */
+	bool connected;         /* its connect completed */
 };
 
+/* One per core, written by that core only and read by main after the join; a cache line
+ * each so that cores never write the same line. */
 struct core_result {
-	uint64_t bytes; /* received by the servers */
-	uint64_t ns;    /* measured time */
-	unsigned conns; /* connections that came up */
+	uint64_t bytes;      /* [o] received by the servers in the window */
+	uint64_t start, end; /* [o] the window, on now_ns() */
+	unsigned conns;      /* [o] connections that came up */
+	uint64_t rounds;     /* [o] rounds of the measuring loop */
 } __attribute__((aligned(64)));
-
 static struct core_result results[ISLE_MAX_CORES];
 static char chunk[8192];
+
+/* ---- lwIP over loopback ------------------------------------------------------------------------ */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -76,7 +102,7 @@ static int core_main(void *arg)
 {
 	(void)arg;
 	struct core_result *r = &results[core_id()];
-	struct pair pairs[CONNS];
+	struct pair pairs[CONNS_MAX];
 	ip_addr_t lo;
 	IP_ADDR4(&lo, 127, 0, 0, 1);
 	lwip_init();
@@ -85,7 +111,7 @@ static int core_main(void *arg)
 	l = tcp_listen(l);
 	tcp_arg(l, r);
 	tcp_accept(l, on_accept);
-	for (int i = 0; i < CONNS; i++) {
+	for (unsigned i = 0; i < conns; i++) {
 		pairs[i] = (struct pair){ .client = tcp_new() };
 		tcp_arg(pairs[i].client, &pairs[i]);
 		tcp_nagle_disable(pairs[i].client);
@@ -94,46 +120,98 @@ static int core_main(void *arg)
 	for (uint64_t end = now_ns() + 2000000000ull; now_ns() < end;) {
 		step();
 		unsigned up = 0;
-		for (int i = 0; i < CONNS; i++)
+		for (unsigned i = 0; i < conns; i++)
 			up += pairs[i].connected;
-		if (up == CONNS)
+		if (up == conns)
 			break;
 		thread_yield();
 	}
-	for (int i = 0; i < CONNS; i++)
+	for (unsigned i = 0; i < conns; i++)
 		r->conns += pairs[i].connected;
-	uint64_t t0 = now_ns(), end = t0 + SECONDS * 1000000000ull;
+
+	/* Every member is set up: measure from here, all at once. */
+	core_barrier_of(members); /* only the cores taking part */
+	r->start = now_ns();
 	r->bytes = 0;
-	while (now_ns() < end) {
-		for (int i = 0; i < CONNS; i++) {
+	if (core_id() == 0)
+		printf("netbench: go\n"); /* the harness samples QEMU's CPU time here... */
+	for (uint64_t end = r->start + seconds * 1000000000ull; now_ns() < end;) {
+		for (unsigned i = 0; i < conns; i++) {
 			struct tcp_pcb *c = pairs[i].client;
 			if (!pairs[i].connected)
 				continue;
-			u16_t n = (u16_t)MIN(tcp_sndbuf(c), sizeof(chunk));
+			u16_t n = tcp_sndbuf(c) < sizeof(chunk) ? tcp_sndbuf(c)
+			                                        : (u16_t)sizeof(chunk);
 			if (n && tcp_write(c, chunk, n, 0) == ERR_OK)
 				tcp_output(c);
 		}
 		step();
+		thread_yield();
+		r->rounds++;
 	}
-	r->ns = now_ns() - t0;
+	r->end = now_ns();
+	if (core_id() == 0)
+		printf("netbench: stop\n"); /* ...and here */
 	return 0;
 }
 
-int main(void)
+/* "name=N" with N a decimal number in 1..max: *out = N and true. */
+static bool arg_num(const char *a, const char *name, unsigned long max, unsigned long *out)
 {
-	unsigned n = core_count();
-	struct thread *t[ISLE_MAX_CORES];
-	for (unsigned c = 0; c < n; c++)
-		t[c] = thread_create(c, core_main, NULL);
-	for (unsigned c = 0; c < n; c++)
-		thread_join(t[c], NULL);
-	uint64_t total = 0;
-	for (unsigned c = 0; c < n; c++) {
-		uint64_t mbps = results[c].bytes * 8 * 1000 / (results[c].ns ? results[c].ns : 1);
-		total += mbps;
-		printf("netbench: core %u: %u connections, %lu Mbit/s\n", c, results[c].conns,
-		       mbps);
+	size_t len = strlen(name);
+	if (strncmp(a, name, len) != 0 || a[len] != '=')
+		return false;
+	char *end;
+	unsigned long v = strtoul(a + len + 1, &end, 10);
+	if (*end || end == a + len + 1 || v < 1 || v > max) {
+		printf("netbench: bad value in '%s' (1..%lu)\n", a, max);
+		exit(EXIT_FAILURE);
 	}
-	printf("netbench: total %lu Mbit/s on %u cores (%lu per core)\n", total, n, total / n);
+	*out = v;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long v;
+	members = core_count();
+	for (int i = 1; i < argc; i++) {
+		if (arg_num(argv[i], "cores", core_count(), &v))
+			members = (unsigned)v;
+		else if (arg_num(argv[i], "seconds", 3600, &v))
+			seconds = v;
+		else if (arg_num(argv[i], "conns", CONNS_MAX, &v))
+			conns = (unsigned)v;
+		else {
+			printf("netbench: unknown argument '%s' (usage: netbench [cores=N] "
+			       "[seconds=S] [conns=C])\n",
+			       argv[i]);
+			return EXIT_FAILURE;
+		}
+	}
+	printf("netbench: %u of %u cores, %u connections each, %lu s\n", members, core_count(),
+	       conns, seconds);
+	struct thread *t[ISLE_MAX_CORES];
+	for (unsigned c = 0; c < members; c++)
+		t[c] = thread_create(c, core_main, NULL);
+	for (unsigned c = 0; c < members; c++)
+		if (!t[c] || thread_join(t[c], NULL) < 0) {
+			printf("netbench: core %u: cannot start its thread\n", c);
+			return EXIT_FAILURE;
+		}
+	uint64_t total = 0;
+	for (unsigned c = 0; c < members; c++) {
+		struct core_result *r = &results[c];
+		uint64_t ns = r->end > r->start ? r->end - r->start : 1;
+		uint64_t mbps = r->bytes * 8 * 1000 / ns;
+		total += mbps;
+		printf("netbench: core %u: %u connections, %lu Mbit/s, %lu bytes in window %lu-%lu "
+		       "ns, %lu rounds\n",
+		       c, r->conns, mbps, r->bytes, r->start, r->end, r->rounds);
+	}
+	printf("netbench: total %lu Mbit/s on %u cores (%lu per core)\n", total, members,
+	       total / members);
+	sleep_ms(HARNESS_GRACE_MS);
+	report_idle("netbench", members);
 	return 0;
 }

@@ -35,7 +35,15 @@
 #define ISLE_MSG_H
 
 #include <stdint.h>
-#include "kernel/ring.h" /* struct msg: type, src, arg, w[7] */
+
+/* One message: one cache line, copied by value into and out of the rings. */
+struct msg {
+	uint16_t type; /* what the message means; 0 is invalid (a zeroed slot never looks sent) */
+	uint16_t src;  /* sending core */
+	uint32_t arg;  /* small argument */
+	uint64_t w[7]; /* payload words; their meaning depends on type */
+};
+_Static_assert(sizeof(struct msg) == 64, "struct msg must be exactly one cache line");
 
 typedef void (*msg_fn)(const struct msg *m);
 
@@ -84,6 +92,9 @@ int msg_call_reply(unsigned dst, void (*fn)(void *arg), void *arg);
 /* Waits until every core has called core_barrier() the same number of times. Thread context;
  * every core must take part. */
 void core_barrier(void);
+/* The same for cores 0..n-1 only (the others are not involved, and stay idle): each of them
+ * calls core_barrier_of(n) with the same n. Returns at once on a core >= n. */
+void core_barrier_of(unsigned n);
 
 /* Per-core message counters. */
 struct msg_stats {
@@ -93,5 +104,8 @@ struct msg_stats {
 	uint64_t full_waits; /* times a sender found a ring full (and waited, or got -EAGAIN) */
 };
 void msg_stats(struct msg_stats *out);
+/* Another core's counters, read without disturbing it (each field as that core last wrote it;
+ * the fields may be from slightly different moments). Zeros for a core that does not run. */
+void msg_stats_of(unsigned core, struct msg_stats *out);
 
 #endif

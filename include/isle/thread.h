@@ -6,7 +6,31 @@
  * Each core schedules its own threads in FIFO order; there is no migration and no work
  * stealing. Thread stacks have an unmapped guard page below them.
  *
- * Context: thread context unless noted. thread_create/thread_spawn MAY target any core.
+ * Contexts. Thread context is a thread's own code. Handler context is a message handler or
+ * msg_call function (they run between threads, in the core's scheduler loop, and must not
+ * block). Interrupt handlers may call none of this except now_ns and time_unix.
+ *
+ * Contract, call by call (errors are negative errno values, <isle/errno.h>):
+ *  - thread_create[_stack](core, fn, arg[, stack]): a joinable thread, or NULL (no memory, a
+ *    bad core or stack size). Thread context may create on any core: for another core it asks
+ *    that core by message and blocks until it answers. Handler context may create only on its
+ *    own core (NULL for another: a handler cannot wait for the answer). Never blocks on its
+ *    own core; the new thread runs when the caller blocks or yields.
+ *  - thread_spawn[_stack]: a detached thread (its memory goes when it ends). 0, -EINVAL (bad
+ *    core or fn), -ENOMEM. Thread context waits for another core's answer; handler context
+ *    sends the request and returns 0 at once (a failure there is only logged).
+ *  - thread_join(t, &ret): blocks until t ends; t is gone afterwards. Thread context only
+ *    (-EINVAL from a handler), any core, once per joinable thread: -EDEADLK joining oneself,
+ *    -EINVAL for a detached or already joined thread.
+ *  - thread_yield: lets the core's other ready threads run first; returns at once in handler
+ *    context. thread_exit: ends the calling thread (thread context only) with `ret`, as
+ *    returning from its function does.
+ *  - thread_block / thread_wake: see below; thread_block is thread context only (it panics
+ *    elsewhere), thread_wake thread or handler context, for a thread of the calling core only
+ *    (another core's thread: panic; send that core a message instead).
+ *  - sleep_ns / sleep_ms: block at least that long (thread context only; panic in a handler).
+ *    now_ns, time_unix[_ms]: any context, any core.
+ *  - sched_stats: the calling core's counters; thread or handler context.
  */
 #ifndef ISLE_THREAD_H
 #define ISLE_THREAD_H
@@ -63,5 +87,8 @@ struct sched_stats {
 	uint64_t wakeups;      /* times the core left the halted state */
 };
 void sched_stats(struct sched_stats *out);
+/* Another core's counters, read without disturbing it (each field as that core last wrote it;
+ * busy_ns and idle_ns as of now). Zeros for a core that does not run. Any context. */
+void sched_stats_of(unsigned core, struct sched_stats *out);
 
 #endif

@@ -24,6 +24,7 @@
 #include <isle/msg.h>
 #include <isle/thread.h>
 #include "gtest.h"
+#include "kernel/core.h" /* core_of_addr */
 
 #define MAX_NCORES 64
 #define BLOCKS_PER_CORE 512  /* per round */

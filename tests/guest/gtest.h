@@ -15,6 +15,7 @@
 #define ISLE_GTEST_H
 
 #include <stdio.h>
+#include "kernel/compiler.h" /* bool, MIN, ARRAY_SIZE: guest tests are part of the kernel tree */
 
 struct gtest_state {
 	const char *name;      /* the running case */

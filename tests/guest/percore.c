@@ -5,6 +5,9 @@
  * Every core first checks the initial values, then all cores change their copies by
  * different amounts at the same time (between barriers), then each checks that it sees
  * exactly its own changes and nobody else's. The variables have the same address everywhere.
+ * percore_of: afterwards core 0 reads every core's copies (of both kinds) through it and finds
+ * each core's own changes; an address outside the window, or a core that does not run, gives
+ * NULL.
  */
 #include <isle/core.h>
 #include <isle/msg.h>
@@ -71,6 +74,22 @@ int main(void)
 		CHECK(addr_plain[c] == addr_plain[0]);
 	}
 	check_own(0, 3); /* main runs on core 0 and sees core 0's copies */
+	gtest_end();
+
+	gtest_begin("percore_of");
+	for (unsigned c = 0; c < n; c++) {
+		int d = (int)c + 1;
+		const int *xc = percore_of(&x, c);
+		const long *zc = percore_of(&zeroed, c);
+		const int *pc = percore_ptr(plain_address(), c);
+		CHECKF(xc && *xc == 7 + 3 * d * 100, "core %u: x = %d", c, xc ? *xc : -1);
+		CHECKF(zc && *zc == 3L * d, "core %u: zeroed = %ld", c, zc ? *zc : -1L);
+		CHECKF(pc && *pc == PLAIN_INIT + 3 * d, "core %u: plain = %d", c, pc ? *pc : -1);
+		CHECK(c == 0 || xc != percore_of(&x, 0)); /* a copy of its own */
+	}
+	static int not_percore;
+	CHECK(percore_of(&not_percore, 0) == NULL);
+	CHECK(percore_of(&x, n) == NULL);
 	gtest_end();
 	return gtest_status();
 }
