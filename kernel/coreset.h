@@ -48,4 +48,19 @@ static inline int coreset_first(const struct coreset *s)
 	return -1;
 }
 
+/* The lowest member above c, or -1 if there is none. */
+static inline int coreset_next(const struct coreset *s, unsigned c)
+{
+	if (++c >= MAX_CORES)
+		return -1;
+	uint64_t w = s->w[c / 64] & (~0ull << (c % 64));
+	for (unsigned i = c / 64;;) {
+		if (w)
+			return (int)(i * 64 + (unsigned)__builtin_ctzll(w));
+		if (++i == CORESET_WORDS)
+			return -1;
+		w = s->w[i];
+	}
+}
+
 #endif

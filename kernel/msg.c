@@ -67,6 +67,7 @@ PERCORE static bool in_reply;                 /* [o] a reply handler runs (it ma
 PERCORE static uint32_t barrier_arrived[2];   /* [o] by generation parity */
 PERCORE static uint32_t barrier_gen;          /* [o] barriers entered so far */
 PERCORE static struct thread *barrier_waiter; /* [o] thread waiting in core_barrier */
+PERCORE static unsigned barrier_members;      /* [o] cores of the barrier it waits in */
 
 extern const struct msg_handler __msg_handlers_start[], __msg_handlers_end[];
 
@@ -268,6 +269,12 @@ void msg_stats(struct msg_stats *out)
 	*out = stats;
 }
 
+void msg_stats_of(unsigned core, struct msg_stats *out)
+{
+	const struct msg_stats *theirs = percore_of(&stats, core);
+	*out = theirs ? *theirs : (struct msg_stats){ 0 };
+}
+
 /* ---- calls and barriers ------------------------------------------------------------------------ */
 
 static void on_call(const struct msg *m)
@@ -292,22 +299,35 @@ int msg_call_reply(unsigned dst, void (*fn)(void *arg), void *arg)
 static void on_barrier(const struct msg *m)
 {
 	barrier_arrived[m->arg & 1]++;
-	if (barrier_waiter && barrier_arrived[barrier_gen & 1] == ncores - 1)
+	if (barrier_waiter && barrier_arrived[barrier_gen & 1] == barrier_members - 1)
 		thread_wake(barrier_waiter);
 }
 MSG_HANDLER(MSG_BARRIER, on_barrier);
 
-void core_barrier(void)
+void core_barrier_of(unsigned n)
 {
+	if (n > ncores)
+		n = ncores;
+	if (n <= 1 || core_id() >= n)
+		return;
 	/* Generation g's arrivals count in slot g & 1: a core can be at most one barrier ahead
 	 * of us, because it cannot leave barrier g before we arrive at it. */
 	uint32_t gen = ++barrier_gen;
-	struct msg m = { .type = MSG_BARRIER, .arg = gen };
-	msg_broadcast(&m);
-	while (barrier_arrived[gen & 1] < ncores - 1) {
+	barrier_members = n;
+	for (unsigned c = 0; c < n; c++) {
+		struct msg m = { .type = MSG_BARRIER, .arg = gen };
+		if (c != core_id())
+			msg_send(c, &m);
+	}
+	while (barrier_arrived[gen & 1] < n - 1) {
 		barrier_waiter = thread_self();
 		thread_block();
 		barrier_waiter = NULL;
 	}
 	barrier_arrived[gen & 1] = 0;
+}
+
+void core_barrier(void)
+{
+	core_barrier_of(ncores);
 }

@@ -24,9 +24,11 @@
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
+#include "kernel/printf.h"
 #include "kernel/profile.h"
 #include "kernel/sched.h"
 #include "kernel/stack.h"
+#include "kernel/watchdog.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
 
@@ -35,6 +37,7 @@ struct thread {
 	struct thread *next;     /* [o] run-queue link; for a zombie, the joins_pending link */
 	enum thread_state state; /* [o] */
 	unsigned core;           /* [I] the core it lives on (read by joiners elsewhere) */
+	uint64_t id;             /* [I] its number on its core, from 1 in order of creation */
 	unsigned slot;           /* [o] stack slot */
 	size_t stack_len;        /* [o] mapped bytes at the top of the slot */
 	thread_fn fn;            /* [o] entry */
@@ -67,6 +70,8 @@ struct sched {
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
 	struct sched_stats stats;            /* [o] */
+	uint64_t halted_at; /* [a] when the halt in progress began, 0 if none: written by the core,
+	                     * read by sched_stats_of on others (relaxed: a counter, no order) */
 };
 PERCORE static struct sched S;
 
@@ -117,6 +122,19 @@ unsigned thread_core(const struct thread *t)
 	return t->core;
 }
 
+void sched_describe_running(char *buf, size_t len)
+{
+	const struct thread *t = S.current;
+	if (t)
+		ksnprintf(buf, len, "thread %lu of core %u (started at %s)", t->id, t->core,
+		          ksym_name((uintptr_t)t->fn));
+	else
+		ksnprintf(buf, len,
+		          "no thread: the scheduler loop of core %u (a message handler, a "
+		          "timer callback or a device poll)",
+		          core_id());
+}
+
 /* ---- creating threads ------------------------------------------------------------------------- */
 
 static __noreturn void thread_start(struct thread *t)
@@ -137,6 +155,7 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 		return NULL;
 	}
 	t->core = core_id();
+	t->id = S.stats.threads_created + 1;
 	t->slot = slot;
 	t->stack_len = stack;
 	t->fn = fn;
@@ -408,11 +427,12 @@ void sleep_ms(uint64_t ms)
 	sleep_ns(ms * 1000000);
 }
 
-static bool run_timers(void)
+/* Fires the timers expired at now. */
+static bool run_timers(uint64_t now)
 {
 	bool any = false;
 	struct timer *t;
-	while ((t = timerq_pop_expired(&S.timers, now_ns()))) {
+	while ((t = timerq_pop_expired(&S.timers, now))) {
 		t->fn(t);
 		any = true;
 	}
@@ -466,15 +486,19 @@ static void idle(void)
 		uint64_t t0 = now_ns();
 		if (!first || first->deadline > t0) {
 			arch_timer_arm(first ? first->deadline : 0);
-			/* A profiling tick ends the halt without setting irq_seen: not a reason to
-			 * look for work, so halt again (timer.c). */
+			/* A watchdog or profiling tick ends the halt without setting irq_seen: not a
+			 * reason to look for work, so halt again (timer.c). */
 			profile_halt(true);
+			watchdog_halt(true);
+			__atomic_store_n(&S.halted_at, t0, __ATOMIC_RELAXED);
 			do {
 				cpu_idle_wait(); /* returns with interrupts on */
 				irq_disable();
 			} while (!irq_seen_since_clear());
+			watchdog_halt(false);
 			profile_halt(false);
 			uint64_t t1 = now_ns();
+			__atomic_store_n(&S.halted_at, 0, __ATOMIC_RELAXED);
 			S.stats.idle_ns += t1 - t0;
 			S.stats.wakeups++;
 		}
@@ -488,11 +512,15 @@ __noreturn void sched_run(void)
 	/* Interrupts stay on from here on: handlers only end a halt, they never switch threads. */
 	irq_enable();
 	for (;;) {
+		/* One clock read a pass, for the heartbeat and the timers (a timer that expires
+		 * during the pass fires on the next one, or stops the idle path from halting). */
+		uint64_t now = now_ns();
+		watchdog_pass(now);
 		msg_poll();
 		mem_flush_remote();
 		if (S.joins_pending)
 			flush_joins();
-		run_timers();
+		run_timers(now);
 		poll_devices();
 		struct thread *t = runq_pop();
 		if (!t) {
@@ -509,9 +537,26 @@ __noreturn void sched_run(void)
 	}
 }
 
+static void stats_of(const struct sched *s, struct sched_stats *out)
+{
+	*out = s->stats;
+	uint64_t now = now_ns(), up = now - s->start_ns;
+	uint64_t halted = __atomic_load_n(&s->halted_at, __ATOMIC_RELAXED);
+	if (halted && halted < now)
+		out->idle_ns += now - halted; /* another core, halted right now */
+	out->busy_ns = up > out->idle_ns ? up - out->idle_ns : 0;
+}
+
 void sched_stats(struct sched_stats *out)
 {
-	*out = S.stats;
-	uint64_t up = now_ns() - S.start_ns;
-	out->busy_ns = up > S.stats.idle_ns ? up - S.stats.idle_ns : 0;
+	stats_of(&S, out);
+}
+
+void sched_stats_of(unsigned core, struct sched_stats *out)
+{
+	const struct sched *theirs = percore_of(&S, core);
+	if (theirs)
+		stats_of(theirs, out);
+	else
+		*out = (struct sched_stats){ 0 };
 }

@@ -45,15 +45,24 @@ void arch_doorbell(unsigned core); /* IPI that wakes an idle core */
  * from the first with an APIC id above 254 get no device queue. */
 unsigned arch_irq_cores(void);
 void arch_timer_arm(uint64_t deadline_ns); /* one-shot at boot-relative time; 0 disarms */
-/* The profiler's periodic tick on the calling core (timer.c): the first after period_ns +
- * phase_ns, then every period_ns, each calling profile_tick from the timer interrupt. It shares
- * the LAPIC timer with arch_timer_arm's deadline and never delays it. Any context. */
-void arch_tick_start(uint64_t period_ns, uint64_t phase_ns);
-void arch_tick_stop(void);
+/* The periodic ticks a core's timer carries beside the scheduler's deadline (timer.c). */
+enum arch_tick {
+	TICK_PROFILE,  /* calls profile_tick (profile=HZ) */
+	TICK_WATCHDOG, /* calls watchdog_tick (watchdog=MS) */
+	TICK_KINDS
+};
+/* Starts the tick `kind` on the calling core: the first after period_ns + phase_ns, then every
+ * period_ns, from the timer interrupt. Ticks share the LAPIC timer with arch_timer_arm's
+ * deadline and never delay it. Any context. */
+void arch_tick_start(enum arch_tick kind, uint64_t period_ns, uint64_t phase_ns);
+void arch_tick_stop(enum arch_tick kind);
 void arch_profile_ipi(unsigned core);  /* asks a core to write its profile (VEC_PROFILE) */
 uint64_t arch_now_ns(void);            /* ns since boot */
 void arch_stop_others(void);           /* NMI every other core into a halt (panic) */
 __noreturn void arch_exit(int status); /* see power.h */
+/* An NMI to one core: even with interrupts off it enters trap.c, which halts it if a panic is
+ * in progress, else asks the watchdog (watchdog_nmi: the core reports itself if stuck). */
+void arch_nmi(unsigned core);
 /* Shuts the CPU down with a triple fault, as a broken kernel would: only for the test that
  * proves such a crash is reported as a failure (tests/guest/crash_triple.c). */
 __noreturn void arch_triple_fault(void);

@@ -12,9 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <isle/core.h>
 #include <isle/net.h>
 
-#define HTTPD_MAX_CORES 64
+#define HTTPD_MAX_CORES ISLE_MAX_CORES /* every core isle runs on */
 /* Open connections per core; more are answered 503 and closed. Below lwIP's 1024 TCP PCBs per
  * core (net/lwipopts.h), so that a connection past the limit is still accepted and told so,
  * instead of having its SYN dropped because the stack itself is full. */

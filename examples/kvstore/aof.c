@@ -17,9 +17,16 @@
  * a shard core answering another core's request defers its reply message with aof_after.
  * Nothing is acknowledged before it is durable. appendfsync=everysec: replies do not wait; the
  * log thread writes what comes and fsyncs at most once a second (Redis' default: a crash loses
- * up to a second of acknowledged writes). When writing fails (disk full, I/O error) the core
- * refuses further writes with Redis' -MISCONF error and retries every second; replies already
- * waiting keep waiting until their records are on the disk.
+ * up to a second of acknowledged writes).
+ *
+ * Failure. When a write or fsync fails (disk full, I/O error), every record noted so far is
+ * given up: the replies waiting for them are released at once, and the writes among them are
+ * answered with Redis' -MISCONF error instead of their reply (shard.c), reads as they are.
+ * From then on the core refuses writes with -MISCONF and still serves reads; the log thread
+ * tries the same bytes again every second, and once they are written and fsynced the core
+ * takes writes again. A record given up may still reach the log later (or, if the disk was
+ * full, lie cut off at its end, which the replay drops): its write was answered with an error,
+ * which tells the client the outcome is unknown, never that it happened.
  *
  * Files: <dir>/aof-<c>-of-<n>.log is core c's log for a run with n cores (keys belong to cores by
  * hash modulo n, so a log set only fits the core count it was written with). At start-up:
@@ -68,6 +75,7 @@ struct aof_core {
 	struct resp_buf buf;            /* records noted, not yet handed to the file */
 	uint64_t noted;                 /* records noted so far (the last one's number) */
 	uint64_t durable;               /* records on the disk (written and fsynced) */
+	uint64_t given_up;              /* records whose replies a failure released */
 	struct aof_waiter *head, *tail; /* replies waiting for records, in record order */
 	struct thread *writer;          /* the log thread */
 	bool writer_blocked;            /* it waits for records: wake it */
@@ -76,7 +84,7 @@ struct aof_core {
 	uint64_t bytes;                 /* log bytes written this run */
 	uint64_t fsyncs;                /* fsyncs done */
 	uint64_t loaded;                /* records replayed at start-up */
-	char error_text[96];            /* the -MISCONF text while error != 0 */
+	char error_text[96];            /* the -MISCONF text of the last error */
 } __attribute__((aligned(64)));
 
 static struct aof_core cores[KV_MAX_CORES];
@@ -211,6 +219,7 @@ static bool apply(struct db *db, size_t argc, const struct resp_arg *a, int64_t 
 {
 	if (argc == 1 && a[0].len == 8 && memcmp(a[0].p, "FLUSHALL", 8) == 0) {
 		db_flush(db);
+		db_reap(db, SIZE_MAX); /* start-up: nothing else runs yet */
 		return true;
 	}
 	if (argc < 2 || a[1].len > RESP_MAX_BULK)
@@ -412,15 +421,38 @@ int aof_commit_plan(void)
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
+/* Whether the replies waiting for record seq may go: it is durable, or was given up. */
+static bool settled(const struct aof_core *a, uint64_t seq)
+{
+	return a->durable >= seq || a->given_up >= seq;
+}
+
 static void release(struct aof_core *a)
 {
-	while (a->head && a->head->seq <= a->durable) {
+	while (a->head && settled(a, a->head->seq)) {
 		struct aof_waiter *w = a->head;
 		a->head = w->next;
 		if (!a->head)
 			a->tail = NULL;
 		w->fn(w->arg);
 	}
+}
+
+/* A write or fsync failed with err (> 0): writes are refused from now on, every record noted
+ * so far is given up (the replies waiting for them go, writes as -MISCONF); then a pause
+ * before the next try. */
+static void failed(struct aof_core *a, int err)
+{
+	if (!a->error)
+		printf("kvstore: appendonly: core %u: writing the log failed: %s; writes refused "
+		       "until it works again\n",
+		       core_id(), strerror(err));
+	a->error = err;
+	snprintf(a->error_text, sizeof(a->error_text), "MISCONF Errors writing to the AOF file: %s",
+	         strerror(err));
+	a->given_up = a->noted;
+	release(a);
+	sleep_ms(AOF_RETRY_MS);
 }
 
 /* Writes out[0..len) at the end of the log, trying again until it is done. */
@@ -434,22 +466,15 @@ static void write_all(struct aof_core *a, const char *p, size_t len)
 			a->bytes += (uint64_t)n;
 			continue;
 		}
-		a->error = n < 0 ? (int)-n : EIO;
-		snprintf(a->error_text, sizeof(a->error_text),
-		         "MISCONF Errors writing to the AOF file: %s", strerror(a->error));
-		sleep_ms(AOF_RETRY_MS);
+		failed(a, n < 0 ? (int)-n : EIO);
 	}
 }
 
 static void sync_log(struct aof_core *a)
 {
 	int err;
-	while ((err = fs_fsync(a->fd)) < 0) {
-		a->error = -err;
-		snprintf(a->error_text, sizeof(a->error_text),
-		         "MISCONF Errors writing to the AOF file: %s", strerror(-err));
-		sleep_ms(AOF_RETRY_MS);
-	}
+	while ((err = fs_fsync(a->fd)) < 0)
+		failed(a, -err);
 	a->fsyncs++;
 }
 
@@ -488,6 +513,9 @@ static int log_thread(void *arg)
 		} else {
 			unsynced = true;
 		}
+		if (a->error)
+			printf("kvstore: appendonly: core %u: the log is written again\n",
+			       core_id());
 		a->error = 0;
 		if (!a->buf_failed)
 			a->durable = upto;
@@ -567,9 +595,15 @@ bool aof_durable(uint64_t seq)
 	return !aof_enabled || plan.mode == AOF_FSYNC_EVERYSEC || here()->durable >= seq;
 }
 
+/* Whether replies that depend on record seq may go (durable, or given up after a failure). */
+static bool aof_settled(uint64_t seq)
+{
+	return aof_durable(seq) || here()->given_up >= seq;
+}
+
 void aof_after(struct aof_waiter *w, uint64_t seq, void (*fn)(void *arg), void *arg)
 {
-	if (aof_durable(seq)) {
+	if (aof_settled(seq)) {
 		fn(arg);
 		return;
 	}
@@ -593,10 +627,10 @@ static void wake_waiter(void *arg)
 void aof_wait(uint64_t seq)
 {
 	struct aof_waiter w;
-	if (aof_durable(seq))
+	if (aof_settled(seq))
 		return;
 	aof_after(&w, seq, wake_waiter, thread_self());
-	while (!aof_durable(seq))
+	while (!aof_settled(seq))
 		thread_block();
 }
 
@@ -608,6 +642,14 @@ const char *aof_error(void)
 	if (a->buf_failed)
 		return "MISCONF Errors writing to the AOF file: out of memory for the log";
 	return a->error ? a->error_text : NULL;
+}
+
+const char *aof_lost_error(void)
+{
+	struct aof_core *a = here();
+	if (a->buf_failed)
+		return "MISCONF Errors writing to the AOF file: out of memory for the log";
+	return a->error_text[0] ? a->error_text : "MISCONF Errors writing to the AOF file";
 }
 
 void aof_info(struct resp_buf *t)

@@ -9,8 +9,11 @@
  * Then, on the shard's core:
  *   aof_note_key / aof_note_flush   after a write command changed the shard (shard_apply)
  *   aof_mark()                  the last record so far; a reply that depends on it waits:
- *   aof_wait(seq)               thread context: block until record seq is durable
- *   aof_after(w, seq, fn, arg)  handler context: fn(arg) once record seq is durable
+ *   aof_wait(seq)               thread context: block until record seq is settled
+ *   aof_after(w, seq, fn, arg)  handler context: fn(arg) once record seq is settled
+ *   aof_durable(seq)            then: true if it is on the disk, false if a failure gave it
+ *                               up (a write's reply becomes aof_lost_error())
+ * A record is settled once it is durable or a failure of the log gave it up (aof.c).
  */
 #ifndef KVSTORE_AOF_H
 #define KVSTORE_AOF_H
@@ -45,9 +48,11 @@ void aof_note_flush(void);
 uint64_t aof_mark(void);
 /* true once record seq of this core is durable (always true with everysec). */
 bool aof_durable(uint64_t seq);
+/* Blocks until record seq is settled. Thread context. */
 void aof_wait(uint64_t seq);
 
-/* A deferred action; the caller provides its memory, which must live until fn has run. */
+/* A deferred action; the caller provides its memory, which must live until fn has run. (The
+ * worker's waiting list in shard.c uses it too.) */
 struct aof_waiter {
 	struct aof_waiter *next; /* [o] the next one in the core's list */
 	uint64_t seq;            /* [o] the record it waits for */
@@ -57,6 +62,8 @@ struct aof_waiter {
 void aof_after(struct aof_waiter *w, uint64_t seq, void (*fn)(void *arg), void *arg);
 /* The error that stops writes (-MISCONF text), or NULL while the log works. */
 const char *aof_error(void);
+/* The error for a write whose records were given up: the last failure's -MISCONF text. */
+const char *aof_lost_error(void);
 /* "# Persistence" lines of INFO for this core. */
 void aof_info(struct resp_buf *text);
 

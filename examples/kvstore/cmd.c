@@ -54,6 +54,24 @@ static void reply_oom(struct cmd_ctx *ctx, struct resp_buf *out)
 
 /* ---- strings ----------------------------------------------------------------------------- */
 
+size_t cmd_reply_bytes(struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
+                       const struct resp_arg *argv)
+{
+	size_t bytes = 0;
+	if (cmd->flags & CMD_DENYOOM)
+		for (size_t i = 1; i < argc; i++)
+			bytes += argv[i].len + 16;
+	if (cmd->flags & CMD_VALUES) {
+		struct db_stats keep = ctx->db->stats; /* a look ahead is not a read */
+		for (size_t i = 1; i < argc; i++) {
+			struct db_entry *e = db_get(ctx->db, argv[i].p, argv[i].len, ctx->now_ms);
+			bytes += (e ? e->vlen : 0) + 16;
+		}
+		ctx->db->stats = keep;
+	}
+	return bytes;
+}
+
 static void do_get(struct cmd_ctx *ctx, size_t argc, const struct resp_arg *argv,
                    struct resp_buf *out)
 {
@@ -444,7 +462,7 @@ static void do_flush(struct cmd_ctx *ctx, size_t argc, const struct resp_arg *ar
 
 /* clang-format off */
 const struct cmd_desc cmd_table[] = {
-	{ "get", 2, CMD_READONLY | CMD_FAST, KEY1, CMD_ROUTE_KEY, CMD_MERGE_ONE, do_get,
+	{ "get", 2, CMD_READONLY | CMD_FAST | CMD_VALUES, KEY1, CMD_ROUTE_KEY, CMD_MERGE_ONE, do_get,
 	  "@read @string @fast", "Get the value of a key", "1.0.0", "string", "O(1)", NULL, 0 },
 	{ "set", -3, CMD_WRITE | CMD_DENYOOM, KEY1, CMD_ROUTE_KEY, CMD_MERGE_ONE, do_set,
 	  "@write @string @slow", "Set the string value of a key", "1.0.0", "string", "O(1)",
@@ -469,7 +487,7 @@ const struct cmd_desc cmd_table[] = {
 	  do_decrby, "@write @string @fast",
 	  "Decrement the integer value of a key by the given number", "1.0.0", "string", "O(1)",
 	  NULL, 0 },
-	{ "mget", -2, CMD_READONLY | CMD_FAST, KEYS_ALL, CMD_ROUTE_KEYS, CMD_MERGE_ARRAY, do_mget,
+	{ "mget", -2, CMD_READONLY | CMD_FAST | CMD_VALUES, KEYS_ALL, CMD_ROUTE_KEYS, CMD_MERGE_ARRAY, do_mget,
 	  "@read @string @fast", "Get the values of all the given keys", "1.0.0", "string",
 	  "O(N) where N is the number of keys to retrieve.", NULL, 0 },
 	{ "mset", -3, CMD_WRITE | CMD_DENYOOM | CMD_PAIRS, 1, -1, 2, CMD_ROUTE_KEYS, CMD_MERGE_OK,

@@ -34,7 +34,7 @@
 #include "db.h"
 #include "resp.h"
 
-#define CMD_MAX_SHARDS 64 /* owner numbers fit in a uint8_t */
+#define CMD_MAX_SHARDS 256 /* owner numbers fit in a uint8_t */
 
 enum {
 	CMD_WRITE = 1 << 0,    /* changes the shard (its keys go to the append-only log) */
@@ -46,6 +46,8 @@ enum {
 	CMD_STALE = 1 << 6,    /* COMMAND shows it */
 	CMD_NOSCRIPT = 1 << 7, /* COMMAND shows it */
 	CMD_PAIRS = 1 << 8,    /* arguments after the name come in key-value pairs (MSET) */
+	CMD_VALUES = 1 << 9,   /* every argument after the name is a key whose value the reply
+	                          carries (GET MGET): cmd_reply_bytes knows the reply's size */
 };
 
 enum cmd_route { CMD_ROUTE_CONN, CMD_ROUTE_KEY, CMD_ROUTE_KEYS, CMD_ROUTE_ALL };
@@ -139,6 +141,15 @@ size_t cmd_part(const struct cmd_desc *cmd, size_t argc, const struct resp_arg *
                 const uint8_t *owner, unsigned s, struct resp_arg *part);
 
 /*
+ * The bytes cmd's reply will need at most, as far as they can be known before it runs: the
+ * values it will return (CMD_VALUES) and the data it will store (CMD_DENYOOM: the arguments),
+ * plus framing; 0 for the rest. Lets a shard refuse a request before allocating for it. Looks
+ * keys up on ctx->db without counting hits or misses.
+ */
+size_t cmd_reply_bytes(struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
+                       const struct resp_arg *argv);
+
+/*
  * Runs cmd (found by cmd_lookup) with argv on ctx->db, or for ctx->session on the CONN route,
  * appending the reply to out. Refuses a CMD_DENYOOM command with Redis' -OOM error when the
  * shard is full. Never fails otherwise; if out cannot hold the reply, out->failed is set.
@@ -146,14 +157,21 @@ size_t cmd_part(const struct cmd_desc *cmd, size_t argc, const struct resp_arg *
 void cmd_run(struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
              const struct resp_arg *argv, struct resp_buf *out);
 
+/* One shard's answer to its part of a request. */
+struct cmd_answer {
+	unsigned shard;        /* the shard that ran the part */
+	struct resp_buf reply; /* its reply */
+};
+
 /*
- * Merges the answers of the shards: parts[s] is shard s's reply (NULL if it had no part, which
- * happens on the KEYS route only). owner[] is cmd_owners' result (KEYS route), argv the client's
- * request. The first error among the parts is the answer; a part that failed makes out fail.
+ * Merges the answers of the shards that took part: ans[0..n), in shard order (on the KEYS route
+ * only the owners of the keys take part, on the ALL route every shard). owner[] is cmd_owners'
+ * result (KEYS route), argv the client's request. The first error among the answers is the
+ * answer; a part that failed makes out fail. Costs O(n + keys), not O(nshards).
  */
 void cmd_merge(const struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
-               const struct resp_arg *argv, const uint8_t *owner, struct resp_buf *const *parts,
-               unsigned nshards, struct resp_buf *out);
+               const struct resp_arg *argv, const uint8_t *owner, const struct cmd_answer *ans,
+               unsigned n, struct resp_buf *out);
 
 /* Redis' texts, for replies built outside cmd.c. */
 extern const char cmd_err_oom[]; /* "OOM command not allowed when used memory > 'maxmemory'." */

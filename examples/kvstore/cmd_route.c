@@ -9,6 +9,7 @@
  * in key order by walking owner[] with a cursor per shard (MGET), INFO sections are put after
  * the server's. The first error of any shard is the answer.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -101,13 +102,13 @@ static long long int_value(const char *p, size_t len)
 }
 
 static void merge_info(const struct cmd_ctx *ctx, size_t argc, const struct resp_arg *argv,
-                       struct resp_buf *const *parts, unsigned nshards, struct resp_buf *out)
+                       const struct cmd_answer *ans, unsigned n, struct resp_buf *out)
 {
 	struct resp_buf text = { 0 };
 	long long keys = 0, expires = 0;
 
-	for (unsigned s = 0; s < nshards; s++) {
-		struct reader r = { parts[s]->data, parts[s]->len };
+	for (unsigned i = 0; i < n; i++) {
+		struct reader r = { ans[i].reply.data, ans[i].reply.len };
 		size_t len;
 		const char *p;
 		if (enter_array(&r) != 3 || !next_reply(&r, &len))
@@ -125,8 +126,8 @@ static void merge_info(const struct cmd_ctx *ctx, size_t argc, const struct resp
 			resp_add_rawf(&text, "db0:keys=%lld,expires=%lld,avg_ttl=0\r\n", keys,
 			              expires);
 	}
-	for (unsigned s = 0; s < nshards; s++) {
-		struct reader r = { parts[s]->data, parts[s]->len };
+	for (unsigned i = 0; i < n; i++) {
+		struct reader r = { ans[i].reply.data, ans[i].reply.len };
 		const char *p;
 		size_t len;
 		long long v;
@@ -147,72 +148,76 @@ static void merge_info(const struct cmd_ctx *ctx, size_t argc, const struct resp
 	resp_buf_free(&text);
 }
 
+/* MGET: the elements of each shard's array put back in the order of the keys. */
+static void merge_array(const struct cmd_desc *cmd, size_t argc, const uint8_t *owner,
+                        const struct cmd_answer *ans, unsigned n, struct resp_buf *out)
+{
+	struct reader *r = malloc(n * sizeof(*r)); /* one cursor per answer */
+	uint16_t at[CMD_MAX_SHARDS]; /* at[s]: shard s's answer; set for the shards in ans only */
+	size_t nkeys = cmd_nkeys(cmd, argc), start = out->len;
+
+	if (!r) {
+		out->failed = true;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		at[ans[i].shard] = (uint16_t)i;
+		r[i] = (struct reader){ ans[i].reply.data, ans[i].reply.len };
+		enter_array(&r[i]);
+	}
+	resp_add_array(out, (long long)nkeys);
+	for (size_t k = 0; k < nkeys; k++) {
+		size_t len;
+		const char *p = next_reply(&r[at[owner[k]]], &len);
+		if (!p) {
+			/* cannot happen: each shard answers each of its keys */
+			out->len = start;
+			resp_add_error(out, "ERR internal error: a shard's answer is short");
+			break;
+		}
+		resp_add_raw(out, p, len);
+	}
+	free(r);
+}
+
 void cmd_merge(const struct cmd_ctx *ctx, const struct cmd_desc *cmd, size_t argc,
-               const struct resp_arg *argv, const uint8_t *owner, struct resp_buf *const *parts,
-               unsigned nshards, struct resp_buf *out)
+               const struct resp_arg *argv, const uint8_t *owner, const struct cmd_answer *ans,
+               unsigned n, struct resp_buf *out)
 {
 	/* a failed part fails the whole; then the first error (in shard order) is the answer */
-	for (unsigned s = 0; s < nshards; s++) {
-		if (parts[s] && parts[s]->failed) {
+	for (unsigned i = 0; i < n; i++) {
+		if (ans[i].reply.failed) {
 			out->failed = true;
 			return;
 		}
 	}
-	for (unsigned s = 0; s < nshards; s++) {
-		if (parts[s] && parts[s]->len > 0 && parts[s]->data[0] == '-') {
-			resp_add_raw(out, parts[s]->data, parts[s]->len);
+	for (unsigned i = 0; i < n; i++) {
+		if (ans[i].reply.len > 0 && ans[i].reply.data[0] == '-') {
+			resp_add_raw(out, ans[i].reply.data, ans[i].reply.len);
 			return;
 		}
 	}
 
 	switch (cmd->merge) {
 	case CMD_MERGE_ONE:
-		for (unsigned s = 0; s < nshards; s++) {
-			if (parts[s]) {
-				resp_add_raw(out, parts[s]->data, parts[s]->len);
-				return;
-			}
-		}
-		break;
+		if (n > 0)
+			resp_add_raw(out, ans[0].reply.data, ans[0].reply.len);
+		return;
 	case CMD_MERGE_SUM: {
 		long long sum = 0;
-		for (unsigned s = 0; s < nshards; s++)
-			if (parts[s])
-				sum += int_value(parts[s]->data, parts[s]->len);
+		for (unsigned i = 0; i < n; i++)
+			sum += int_value(ans[i].reply.data, ans[i].reply.len);
 		resp_add_int(out, sum);
 		return;
 	}
 	case CMD_MERGE_OK:
 		resp_add_status(out, "OK");
 		return;
-	case CMD_MERGE_ARRAY: {
-		struct reader r[CMD_MAX_SHARDS];
-		size_t n = cmd_nkeys(cmd, argc);
-		for (unsigned s = 0; s < nshards; s++) {
-			r[s] = (struct reader){ NULL, 0 };
-			if (parts[s]) {
-				r[s] = (struct reader){ parts[s]->data, parts[s]->len };
-				enter_array(&r[s]);
-			}
-		}
-		size_t start = out->len;
-		resp_add_array(out, (long long)n);
-		for (size_t i = 0; i < n; i++) {
-			size_t len;
-			const char *p = next_reply(&r[owner[i]], &len);
-			if (!p) {
-				/* cannot happen: each shard answers each of its keys */
-				out->len = start;
-				resp_add_error(out,
-				               "ERR internal error: a shard's answer is short");
-				return;
-			}
-			resp_add_raw(out, p, len);
-		}
+	case CMD_MERGE_ARRAY:
+		merge_array(cmd, argc, owner, ans, n, out);
 		return;
-	}
 	case CMD_MERGE_INFO:
-		merge_info(ctx, argc, argv, parts, nshards, out);
+		merge_info(ctx, argc, argv, ans, n, out);
 		return;
 	}
 }

@@ -11,11 +11,17 @@
  *  - keys all on this core, or no shard at all: the command runs at once, its reply is
  *    appended where the next reply belongs: out[] when nothing is waited for, else the `after`
  *    buffer of the last slot (so it is sent after that slot's reply);
- *  - some keys on other cores, or every shard: a slot joins the queue; the local part runs at
- *    once into slot->parts[self], every other part goes to its core (shard_send) and its reply
- *    lands in slot->parts[core] (shard.c). The slot's reply is made (merged) when all are in.
- * Back-pressure: at most KV_MAX_SLOTS slots and KV_MAX_AFTER bytes behind them; past that the
- * thread stops parsing and waits for the oldest slot.
+ *  - some keys on other cores, every shard, or a reply that must wait (FLUSHALL, a write with
+ *    appendonly=yes: shard_must_wait): a slot joins the queue, with one answer per shard that
+ *    takes part (slot->ans[], in shard order: a request costs what its keys need, not what the
+ *    core count is); the local part runs at once, every other part goes to its core
+ *    (shard_send) and its reply lands in its answer (shard.c). The slot's reply is made
+ *    (merged) when all are in.
+ * Back-pressure: at most KV_MAX_SLOTS slots, KV_MAX_AFTER bytes behind them and KV_MAX_HELD
+ * bytes of other cores' replies not yet sent; past that the thread stops parsing and waits for
+ * the oldest slot. A client that never reads its replies so slows only itself: its thread
+ * waits in sock_send, reads nothing more, and holds at most that much of other cores' memory
+ * (which they also guard themselves, shard.c) until KV_SEND_NS ends the connection.
  *
  * Input: requests are parsed from in[in_off..in_len); received bytes are appended. in[] grows
  * (doubling) while a request does not fit, up to one whole request (RESP_MAX_REQUEST), and
@@ -43,7 +49,8 @@ static void conn_send(struct kv_conn *c, const void *data, size_t n)
 {
 	if (c->dead || n == 0)
 		return;
-	/* a reply is sent only once the writes this core logged are durable (appendfsync=always) */
+	/* a reply is sent only once the writes this core logged are settled (appendfsync=always):
+	 * durable, or given up by a failure of the log (whose writes are answered -MISCONF) */
 	aof_wait(aof_mark());
 	ssize_t r = sock_send(c->sock, data, n, KV_SEND_NS);
 	if (r < (ssize_t)n) {
@@ -99,8 +106,9 @@ static void reply_error(struct kv_conn *c, const char *text)
 
 static void slot_free(struct kv_slot *s)
 {
-	for (unsigned i = 0; i < core_count(); i++)
-		resp_buf_free(&s->parts[i]); /* another core's bytes go home (remote free) */
+	for (unsigned i = 0; i < s->nparts; i++)
+		resp_buf_free(&s->ans[i].reply); /* another core's bytes go home (remote free) */
+	s->conn->held -= s->held_bytes;
 	shard_release(s->held);
 	resp_buf_free(&s->after);
 	kfree(s);
@@ -121,16 +129,17 @@ void conn_free(struct kv_conn *c)
 }
 
 /*
- * A new slot at the tail of the queue, for a request of argc arguments whose KEYS-route owners
- * are owner[0..nkeys) (NULL otherwise). INFO keeps a copy of its arguments for the merge. NULL
- * if there is no memory.
+ * A new slot at the tail of the queue, for a request of argc arguments answered by the nparts
+ * shards in `shards`; owner[0..nkeys) are its keys' owners when it is split by key (KEYS route,
+ * several shards), else NULL. INFO keeps a copy of its arguments for the merge. NULL if there is
+ * no memory.
  */
 static struct kv_slot *slot_new(struct kv_conn *c, const struct cmd_desc *cmd, size_t argc,
-                                const struct resp_arg *argv, const uint8_t *owner, size_t nkeys)
+                                const struct resp_arg *argv, const uint8_t *owner, size_t nkeys,
+                                const struct coreset *shards, unsigned nparts)
 {
-	unsigned n = core_count();
 	bool keep_args = cmd->merge == CMD_MERGE_INFO;
-	size_t bytes = sizeof(struct kv_slot) + n * sizeof(struct resp_buf) + n * sizeof(bool);
+	size_t bytes = sizeof(struct kv_slot) + nparts * sizeof(struct cmd_answer);
 	size_t args_at = 0;
 
 	bytes = (bytes + 15) & ~(size_t)15;
@@ -151,8 +160,16 @@ static struct kv_slot *slot_new(struct kv_conn *c, const struct cmd_desc *cmd, s
 	s->conn = c;
 	s->cmd = cmd;
 	s->argc = argc;
-	s->parts = (struct resp_buf *)(s + 1);
-	s->has_part = (bool *)(s->parts + n);
+	s->nparts = nparts;
+	s->ans = (struct cmd_answer *)(s + 1);
+	s->self_at = -1;
+	unsigned at = 0;
+	for (int sh = coreset_first(shards); sh >= 0; sh = coreset_next(shards, (unsigned)sh)) {
+		s->ans[at].shard = (unsigned)sh;
+		if ((unsigned)sh == core_id())
+			s->self_at = (int)at;
+		at++;
+	}
 	if (keep_args) {
 		s->argv = (struct resp_arg *)(base + args_at);
 		char *data = (char *)(s->argv + argc);
@@ -178,26 +195,17 @@ static struct kv_slot *slot_new(struct kv_conn *c, const struct cmd_desc *cmd, s
 /* Writes a finished slot's reply to out. */
 static void slot_reply(struct kv_conn *c, struct kv_slot *s)
 {
-	unsigned n = core_count(), nparts = 0, last = 0;
-	struct resp_buf *parts[KV_MAX_CORES];
-
-	for (unsigned i = 0; i < n; i++) {
-		parts[i] = s->has_part[i] ? &s->parts[i] : NULL;
-		if (parts[i]) {
-			nparts++;
-			last = i;
-		}
-	}
 	size_t start = c->out.len;
-	if (nparts == 1 && s->cmd->route != CMD_ROUTE_ALL) {
+	if (s->nparts == 1 && s->cmd->route != CMD_ROUTE_ALL) {
 		/* one shard had all the keys: its reply is the reply */
-		if (parts[last]->failed)
+		const struct resp_buf *only = &s->ans[0].reply;
+		if (only->failed)
 			c->out.failed = true;
 		else
-			resp_add_raw(&c->out, parts[last]->data, parts[last]->len);
+			resp_add_raw(&c->out, only->data, only->len);
 	} else {
 		struct cmd_ctx ctx = { .now_ms = kv_now_ms(), .server = &kv_server };
-		cmd_merge(&ctx, s->cmd, s->argc, s->argv, s->owner, parts, n, &c->out);
+		cmd_merge(&ctx, s->cmd, s->argc, s->argv, s->owner, s->ans, s->nparts, &c->out);
 	}
 	fix_failed(c, &c->out, start);
 }
@@ -242,64 +250,57 @@ static void wait_head(struct kv_conn *c)
 /*
  * Whether this core is nearly out of memory (under KV_RESERVE_SHARE of its pages free). Then
  * requests that need a shard are answered -OOM without running, and input buffers do not grow:
- * what is left stays for what must not fail (messages queued by handlers, the replies of parts
- * already out, threads finishing).
+ * what is left stays for what must not fail (the replies of parts already out, threads
+ * finishing, the TCP/IP stack).
  */
 static bool low_memory(void)
 {
-	struct mem_stats ms;
-	mem_stats(&ms);
-	return ms.free_pages < ms.total_pages / KV_RESERVE_SHARE;
+	return shard_short_of_memory(KV_RESERVE_SHARE);
 }
 
 /* Runs the parts of a slot: this core's now, the others' by message. part[] has room for argc
- * arguments (KEYS route). */
+ * arguments (split requests). */
 static void slot_start(struct kv_slot *s, size_t argc, const struct resp_arg *argv,
                        const uint8_t *owner, struct resp_arg *part)
 {
-	unsigned self = core_id(), n = core_count();
-
 	/* Every remote part is counted before the first goes out: a reply that comes back while
 	 * a later send waits for room in a ring must not find the slot complete. */
-	for (unsigned i = 0; i < n; i++)
-		if (s->has_part[i] && i != self)
-			s->pending++;
-	if (s->has_part[self]) {
-		size_t pargc = owner ? cmd_part(s->cmd, argc, argv, owner, self, part) : argc;
-		shard_apply(s->cmd, pargc, owner ? part : argv, &s->parts[self]);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (!s->has_part[i] || i == self)
-			continue;
-		size_t pargc = owner ? cmd_part(s->cmd, argc, argv, owner, i, part) : argc;
-		if (!shard_send(s, i, pargc, owner ? part : argv)) {
-			s->parts[i].failed = true; /* no memory for the part: the reply is -OOM */
+	s->pending = s->nparts - (s->self_at >= 0);
+	for (unsigned i = 0; i < s->nparts; i++) {
+		unsigned shard = s->ans[i].shard;
+		size_t pargc = owner ? cmd_part(s->cmd, argc, argv, owner, shard, part) : argc;
+		const struct resp_arg *pargv = owner ? part : argv;
+		if ((int)i == s->self_at) {
+			shard_apply(s->cmd, pargc, pargv, &s->ans[i].reply);
+			shard_settle_local(s); /* a flush or a logged write: its reply may wait */
+		} else if (!shard_send(s, i, pargc, pargv)) {
+			/* no memory for the part: the reply is -OOM */
+			s->ans[i].reply.failed = true;
 			s->pending--;
 		}
 	}
 }
 
-/* A request that needs other cores: queue a slot and start its parts. */
-static void dispatch_remote(struct kv_conn *c, const struct cmd_desc *cmd, size_t argc,
-                            const struct resp_arg *argv, const uint8_t *owner, size_t nkeys,
-                            uint64_t shards)
+/* A request in a slot (see the top): its parts go to the nparts shards in `shards`. */
+static void dispatch_slot(struct kv_conn *c, const struct cmd_desc *cmd, size_t argc,
+                          const struct resp_arg *argv, const uint8_t *owner, size_t nkeys,
+                          const struct coreset *shards, unsigned nparts)
 {
 	/* keys on several shards: each gets its own part; else the request goes as it is */
-	bool split = owner && (shards & (shards - 1)) != 0;
+	bool split = owner && nparts > 1;
 	struct resp_arg *part = NULL;
 
 	if (split && !(part = kmalloc(argc * sizeof(*part)))) {
 		reply_error(c, cmd_err_oom);
 		return;
 	}
-	struct kv_slot *s = slot_new(c, cmd, argc, argv, split ? owner : NULL, nkeys);
+	struct kv_slot *s =
+	        slot_new(c, cmd, argc, argv, split ? owner : NULL, nkeys, shards, nparts);
 	if (!s) {
 		kfree(part);
 		reply_error(c, cmd_err_oom);
 		return;
 	}
-	for (unsigned i = 0; i < core_count(); i++)
-		s->has_part[i] = (shards >> i) & 1;
 	slot_start(s, argc, argv, split ? owner : NULL, part);
 	kfree(part);
 }
@@ -321,6 +322,8 @@ static void dispatch(struct kv_conn *c, size_t argc, const struct resp_arg *argv
 		fix_failed(c, b, start);
 		return;
 	}
+	struct coreset shards = { { 0 } };
+	unsigned nparts = 0;
 	switch (cmd->route) {
 	case CMD_ROUTE_CONN: {
 		struct cmd_ctx ctx = { .now_ms = kv_now_ms(),
@@ -332,42 +335,40 @@ static void dispatch(struct kv_conn *c, size_t argc, const struct resp_arg *argv
 	}
 	case CMD_ROUTE_KEY: {
 		unsigned o = cmd_owner(argv[1].p, argv[1].len, n);
-		if (o == self)
+		if (o == self && !shard_must_wait(cmd)) {
 			shard_apply(cmd, argc, argv, b);
-		else
-			dispatch_remote(c, cmd, argc, argv, NULL, 0, 1ull << o);
+			return;
+		}
+		coreset_add(&shards, o);
+		dispatch_slot(c, cmd, argc, argv, NULL, 0, &shards, 1);
 		return;
 	}
 	case CMD_ROUTE_KEYS: {
 		uint8_t small[OWNERS_ON_STACK], *owner = small;
 		size_t nkeys = cmd_nkeys(cmd, argc);
-		uint64_t shards = 0;
 		if (nkeys > OWNERS_ON_STACK && !(owner = kmalloc(nkeys))) {
 			reply_error(c, cmd_err_oom);
 			return;
 		}
 		cmd_owners(cmd, argc, argv, n, owner);
-		for (size_t i = 0; i < nkeys; i++)
-			shards |= 1ull << owner[i];
-		if (shards == 1ull << self)
+		for (size_t i = 0; i < nkeys; i++) {
+			if (!coreset_has(&shards, owner[i])) {
+				coreset_add(&shards, owner[i]);
+				nparts++;
+			}
+		}
+		if (nparts == 1 && owner[0] == self && !shard_must_wait(cmd))
 			shard_apply(cmd, argc, argv, b); /* every key is here */
 		else
-			dispatch_remote(c, cmd, argc, argv, owner, nkeys, shards);
+			dispatch_slot(c, cmd, argc, argv, owner, nkeys, &shards, nparts);
 		if (owner != small)
 			kfree(owner);
 		return;
 	}
 	case CMD_ROUTE_ALL:
-		if (n == 1) {
-			struct resp_buf mine = { 0 }, *parts[1] = { &mine };
-			struct cmd_ctx ctx = { .now_ms = kv_now_ms(), .server = &kv_server };
-			shard_apply(cmd, argc, argv, &mine);
-			cmd_merge(&ctx, cmd, argc, argv, NULL, parts, 1, b);
-			resp_buf_free(&mine);
-			fix_failed(c, b, start);
-			return;
-		}
-		dispatch_remote(c, cmd, argc, argv, NULL, 0, n == 64 ? ~0ull : (1ull << n) - 1);
+		for (nparts = 0; nparts < n; nparts++) /* every shard: the one route that is O(n) */
+			coreset_add(&shards, nparts);
+		dispatch_slot(c, cmd, argc, argv, NULL, 0, &shards, n);
 		return;
 	}
 }
@@ -377,7 +378,8 @@ static void dispatch(struct kv_conn *c, size_t argc, const struct resp_arg *argv
 /* Whether another request may be dispatched before the oldest reply is in. */
 static bool room_for_more(const struct kv_conn *c)
 {
-	return c->nslots < KV_MAX_SLOTS && (!c->tail || c->tail->after.len < KV_MAX_AFTER);
+	return c->nslots < KV_MAX_SLOTS && c->held < KV_MAX_HELD &&
+	       (!c->tail || c->tail->after.len < KV_MAX_AFTER);
 }
 
 /* Makes room in in[] for more bytes. False (with the error queued) if the request is too big

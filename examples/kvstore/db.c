@@ -280,27 +280,67 @@ void db_set_expire(struct db *db, struct db_entry *e, int64_t expire_ms)
 	e->expire_ms = expire_ms;
 }
 
+/* Frees the entries of t's buckets from *cursor on, up to *work entries (counted down) and
+ * EMPTY_VISITS empty buckets for each; then, once all are, the bucket array. True once t is
+ * all freed. */
+static bool free_buckets(struct db *db, struct db_table *t, size_t *cursor, size_t *work)
+{
+	size_t empty = *work > SIZE_MAX / EMPTY_VISITS ? SIZE_MAX : *work * EMPTY_VISITS;
+	while (*cursor <= t->mask) {
+		struct db_entry **head = &t->bucket[*cursor];
+		while (*head) {
+			if (*work == 0)
+				return false;
+			struct db_entry *e = *head;
+			*head = e->next;
+			db->used_bytes -= usable_size(e);
+			free(e);
+			(*work)--;
+		}
+		(*cursor)++;
+		if (empty-- == 0)
+			return false;
+	}
+	table_free(db, t);
+	return true;
+}
+
 void db_flush(struct db *db)
 {
 	for (int i = 0; i < 2; i++) {
 		struct db_table *t = &db->t[i];
 		if (!t->bucket)
 			continue;
-		for (size_t b = 0; b <= t->mask; b++) {
-			struct db_entry *e = t->bucket[b];
-			while (e) {
-				struct db_entry *next = e->next;
-				db->used_bytes -= usable_size(e);
-				free(e);
-				e = next;
-			}
+		struct db_dead *d = malloc(sizeof(*d));
+		if (d) {
+			/* set aside, at the end of the list: db_reap frees it a step at a time */
+			*d = (struct db_dead){ .t = *t };
+			struct db_dead **end = &db->dead;
+			while (*end)
+				end = &(*end)->next;
+			*end = d;
+			memset(t, 0, sizeof(*t));
+		} else {
+			size_t cursor = 0, all = SIZE_MAX;
+			free_buckets(db, t, &cursor, &all); /* no memory to set it aside: now */
 		}
-		table_free(db, t);
 	}
 	db->rehashing = false;
 	db->rehash = 0;
 	db->nexpires = 0;
 	db->sweep = 0;
+}
+
+bool db_reap(struct db *db, size_t work)
+{
+	while (db->dead) {
+		struct db_dead *d = db->dead;
+		if (!free_buckets(db, &d->t, &d->cursor, &work))
+			return true;
+		db->dead = d->next;
+		free(d);
+	}
+	return false;
 }
 
 size_t db_cycle(struct db *db, int64_t now_ms, size_t work)

@@ -18,6 +18,10 @@
  *
  * Memory: used_bytes counts what the allocator really gave for entries and bucket arrays
  * (usable sizes). The command layer refuses writes once used_bytes >= maxmemory.
+ *
+ * Flushing: db_flush empties the keyspace at once by setting the tables aside (O(1)); their
+ * entries are freed later, a bounded number per db_reap call, so that emptying a shard of
+ * millions of keys never holds its core for long. used_bytes counts them until they are freed.
  */
 #ifndef KVSTORE_DB_H
 #define KVSTORE_DB_H
@@ -63,6 +67,13 @@ struct db_stats {
 	uint64_t commands;     /* commands (or parts of commands) run on this shard */
 };
 
+/* Tables set aside by db_flush, their entries not all freed yet (db_reap). */
+struct db_dead {
+	struct db_dead *next; /* the next one, in flush order */
+	struct db_table t;    /* the table: buckets before `cursor` are freed already */
+	size_t cursor;        /* the next bucket to free */
+};
+
 /* One shard. Owned by one core; [o] throughout. */
 struct db {
 	struct db_table t[2];  /* t[0]; while rehashing also t[1], the new table */
@@ -73,6 +84,7 @@ struct db {
 	size_t maxmemory;      /* writes are refused at this many used_bytes; 0: no limit */
 	size_t sweep;          /* active expiry: the next bucket of t[0] to look at */
 	struct db_stats stats; /* counters */
+	struct db_dead *dead;  /* tables flushed, still being freed (db_reap), oldest first */
 };
 
 /* The hash of a key: FNV-1a 64, finalized by MurmurHash3's fmix64 (FNV-1a alone spreads keys
@@ -81,8 +93,17 @@ struct db {
 uint64_t db_hash(const void *key, size_t len);
 
 void db_init(struct db *db, size_t maxmemory);
-/* Frees every entry and the table; the shard is empty and usable again. */
+/* Empties the shard at once (O(1)): it is usable again at once; the old entries are freed by
+ * db_reap (at once only if there is no memory to set them aside). */
 void db_flush(struct db *db);
+/* Frees up to `work` entries of flushed tables (and passes up to 8 x work empty buckets).
+ * Returns true while some are left. */
+bool db_reap(struct db *db, size_t work);
+
+static inline bool db_reaping(const struct db *db)
+{
+	return db->dead != NULL;
+}
 
 static inline size_t db_size(const struct db *db)
 {

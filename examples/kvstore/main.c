@@ -36,18 +36,27 @@
  *    a bounded part of its shard (db_cycle, which also moves a bounded part of a rehash).
  *  - Memory. Each shard may hold 1/KV_MEMORY_SHARE of its core's memory; past that, commands
  *    that add data get Redis' -OOM error. A core with less than 1/KV_RESERVE_SHARE of its
- *    memory free answers -OOM to every request for a shard and grows no input buffer, so that
- *    what must not fail (a handler's message to a full ring is queued in kmalloc'd memory)
- *    always finds memory. Allocation failures anywhere become -OOM replies or a closed
- *    connection, never a crash. Limits: 1 MiB per argument, 8 MiB per request
- *    (resp.h), KV_MAX_CONNS connections per core.
+ *    memory free answers -OOM to every request of its clients for a shard and grows no input
+ *    buffer, so that what must not fail (replies of parts already out, threads finishing, the
+ *    TCP/IP stack) always finds memory. Every core also guards itself against other cores'
+ *    clients: a part whose values or data would take it below 1/KV_RESERVE_REMOTE free is
+ *    refused with -OOM before it runs (shard.c), and a connection stops parsing while
+ *    KV_MAX_HELD bytes of other cores' replies wait to be sent (conn.c). Allocation failures
+ *    anywhere become -OOM replies or a closed connection, never a crash. Limits: 1 MiB per
+ *    argument, 8 MiB per request (resp.h), KV_MAX_CONNS connections per core, 255 cores.
+ *  - Long work. Handlers cannot yield, so work that may be long is done by each core's worker
+ *    thread a step at a time (shard.c): freeing a flushed shard (FLUSHALL empties it at once
+ *    and answers once it is freed) and, past KV_STEP_BYTES of replies in one handler, the rest
+ *    of a list of parts.
  *  - Statistics are per core (kv_core.ctr, db.stats) and INFO gathers them by asking every
  *    core, like any other command: one "# Core<n>" section per core.
  *  - Persistence (appendonly=yes, aof.c). Every change of a shard passes through shard_apply()
  *    on the shard's own core, which logs the state of the keys a write command named to that
  *    core's log file on the ext2 disk. With appendfsync=always (the default) no reply leaves
  *    before its records are durable: remote parts' KV_MSG_REPLIES wait for the log thread's
- *    fsync (aof_after), and a connection waits before it sends (aof_wait). At start-up every
+ *    fsync (aof_after), a local write waits in a slot, and a connection waits before it sends
+ *    (aof_wait). If the log cannot be written, the writes waiting are answered -MISCONF, reads
+ *    go on, and writes are refused until it works again. At start-up every
  *    core replays its log (after a change of core count: all logs, keeping its own keys) before
  *    any client can connect. SHUTDOWN ends the VM; exit() writes the disk back first.
  */
@@ -108,6 +117,9 @@ static int setup_thread(void *arg)
 		if (err < 0)
 			return err;
 	}
+	int err = shard_start_worker();
+	if (err < 0)
+		return err;
 	return sock_listen(SOCK_ANY, su->port, LISTEN_BACKLOG, &k->listener);
 }
 

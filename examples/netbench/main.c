@@ -28,6 +28,7 @@
 #include <isle/core.h>
 #include <isle/msg.h>
 #include <isle/thread.h>
+#include "../common/idle_report.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
 #include "lwip/tcp.h"
@@ -58,117 +59,6 @@ struct core_result {
 } __attribute__((aligned(64)));
 static struct core_result results[ISLE_MAX_CORES];
 static char chunk[8192];
-
-/* ---- a barrier of the cores that take part ----------------------------------------------------- */
-
-/*
- * core_barrier() needs every core of the VM; here only cores 0..members-1 take part and the
- * others must stay idle. So the members meet by message: each one tells every other member it
- * has arrived, and waits for as many arrivals. Arrivals are counted over all barriers so far
- * (one barrier here, but the count stays right for more): no member can be a whole barrier
- * ahead of another, because it cannot leave barrier g before every member has arrived at it.
- */
-enum { MSG_ARRIVE = MSG_USER, MSG_COUNT, MSG_COUNTED };
-
-struct gate {
-	uint64_t arrived;      /* [o] arrivals from other members so far (handler) */
-	uint64_t passed;       /* [o] barriers this core has entered */
-	struct thread *waiter; /* [o] the thread waiting in members_barrier */
-} __attribute__((aligned(64)));
-static struct gate gates[ISLE_MAX_CORES]; /* gates[c] is core c's */
-
-static void on_arrive(const struct msg *m)
-{
-	struct gate *g = &gates[core_id()];
-	(void)m;
-	g->arrived++;
-	if (g->waiter)
-		thread_wake(g->waiter);
-}
-MSG_HANDLER(MSG_ARRIVE, on_arrive);
-
-static void members_barrier(void)
-{
-	struct gate *g = &gates[core_id()];
-	uint64_t want = ++g->passed * (members - 1);
-	for (unsigned c = 0; c < members; c++) {
-		struct msg m = { .type = MSG_ARRIVE };
-		if (c != core_id())
-			msg_send(c, &m);
-	}
-	while (g->arrived < want) {
-		g->waiter = thread_self();
-		thread_block();
-		g->waiter = NULL;
-	}
-}
-
-/* ---- what the idle cores did ------------------------------------------------------------------- */
-
-/*
- * After the run, every core's scheduler and message counters, gathered by message (each core
- * answers with its own): the cores that did not take part should have done nothing since boot
- * but the wake-up that answers this very question. ci/bench-scale-tax records it.
- */
-struct core_counts {
-	struct sched_stats sched; /* [o] of that core, read by main after its answer */
-	struct msg_stats msg;     /* [o] of that core, likewise */
-} __attribute__((aligned(64)));
-static struct core_counts counts[ISLE_MAX_CORES];
-static unsigned counted;               /* core 0's: answers received */
-static struct thread *counting_waiter; /* core 0's: main, waiting for them */
-
-static void count_self(void)
-{
-	sched_stats(&counts[core_id()].sched);
-	msg_stats(&counts[core_id()].msg);
-}
-
-static void on_count(const struct msg *m)
-{
-	struct msg r = { .type = MSG_COUNTED };
-	count_self();
-	msg_reply(m->src, &r); /* on_counted sends nothing */
-}
-MSG_HANDLER(MSG_COUNT, on_count);
-
-static void on_counted(const struct msg *m)
-{
-	(void)m;
-	counted++;
-	if (counting_waiter)
-		thread_wake(counting_waiter);
-}
-MSG_HANDLER(MSG_COUNTED, on_counted);
-
-/* Prints what cores `from`..core_count()-1 did since boot (main, on core 0). */
-static void report_idle(const char *app, unsigned from)
-{
-	unsigned n = core_count();
-	if (from >= n)
-		return;
-	for (unsigned c = 1; c < n; c++) {
-		struct msg m = { .type = MSG_COUNT };
-		msg_send(c, &m);
-	}
-	count_self();
-	while (counted < n - 1) {
-		counting_waiter = thread_self();
-		thread_block();
-		counting_waiter = NULL;
-	}
-	uint64_t wakeups = 0, most = 0, received = 0, busy_ns = 0;
-	for (unsigned c = from; c < n; c++) {
-		wakeups += counts[c].sched.wakeups;
-		most = counts[c].sched.wakeups > most ? counts[c].sched.wakeups : most;
-		received += counts[c].msg.received;
-		busy_ns += counts[c].sched.busy_ns;
-	}
-	printf("%s: idle cores %u..%u since boot: %lu wake-ups (at most %lu per core), %lu "
-	       "messages "
-	       "handled, busy %lu us in all (this count's own message included)\n",
-	       app, from, n - 1, wakeups, most, received, busy_ns / 1000);
-}
 
 /* ---- lwIP over loopback ------------------------------------------------------------------------ */
 
@@ -240,7 +130,7 @@ static int core_main(void *arg)
 		r->conns += pairs[i].connected;
 
 	/* Every member is set up: measure from here, all at once. */
-	members_barrier();
+	core_barrier_of(members); /* only the cores taking part */
 	r->start = now_ns();
 	r->bytes = 0;
 	if (core_id() == 0)

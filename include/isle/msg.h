@@ -94,6 +94,9 @@ int msg_call_reply(unsigned dst, void (*fn)(void *arg), void *arg);
 /* Waits until every core has called core_barrier() the same number of times. Thread context;
  * every core must take part. */
 void core_barrier(void);
+/* The same for cores 0..n-1 only (the others are not involved, and stay idle): each of them
+ * calls core_barrier_of(n) with the same n. Returns at once on a core >= n. */
+void core_barrier_of(unsigned n);
 
 /* Per-core message counters. */
 struct msg_stats {
@@ -103,5 +106,8 @@ struct msg_stats {
 	uint64_t full_waits; /* times a sender found a ring full (and waited, or got -EAGAIN) */
 };
 void msg_stats(struct msg_stats *out);
+/* Another core's counters, read without disturbing it (each field as that core last wrote it;
+ * the fields may be from slightly different moments). Zeros for a core that does not run. */
+void msg_stats_of(unsigned core, struct msg_stats *out);
 
 #endif

@@ -90,5 +90,8 @@ struct sched_stats {
 	uint64_t wakeups;      /* times the core left the halted state */
 };
 void sched_stats(struct sched_stats *out);
+/* Another core's counters, read without disturbing it (each field as that core last wrote it;
+ * busy_ns and idle_ns as of now). Zeros for a core that does not run. Any context. */
+void sched_stats_of(unsigned core, struct sched_stats *out);
 
 #endif

@@ -5,6 +5,12 @@
     aofcheck.py verify HOST STATE     read it all back, compare (values, TTLs, deleted keys)
     aofcheck.py more HOST STATE       change part of it (INCR, DEL, EXPIRE, overwrite), save
     aofcheck.py shutdown HOST         SHUTDOWN: kvstore writes everything and ends the VM
+    aofcheck.py fault HOST STATE      (a disk that fills up or fails) write 4 KiB values
+                                      through 8 connections until writes fail: every reply
+                                      comes within 10 s, +OK or an error (-MISCONF); then reads
+                                      of what was acknowledged work, writes keep failing with
+                                      an error, INFO says aof_last_write_status:err; saves the
+                                      acknowledged keys (verify checks them after a reboot)
 
 Every reply is checked as it comes; exit status 0 only if every check passed. The connections
 land on different cores, so keys owned by other cores go through the message rings. STATE is a
@@ -164,10 +170,67 @@ def verify(host, path):
     for k in state["deleted"]:
         check(cs[0].call("EXISTS", k) == 0, "%s should be gone" % k)
     size = cs[0].call("DBSIZE")
-    check(size == len(keys), "DBSIZE %r, want %d" % (size, len(keys)))
+    maybe = len(state.get("maybe", []))  # writes answered with an error may or may not be there
+    check(len(keys) <= size <= len(keys) + maybe,
+          "DBSIZE %r, want %d%s" % (size, len(keys), " to %d" % (len(keys) + maybe) if maybe else ""))
     for c in cs:
         c.s.close()
     print("    %d keys and %d deleted ones checked" % (n, len(state["deleted"])))
+
+
+def fault(host, path):
+    global TIMEOUT
+    TIMEOUT = 10  # a write that fails must be answered, not left waiting
+    state = {"keys": {}, "deleted": [], "maybe": []}
+    try:
+        fault_writes(host, state)
+    finally:  # what was acknowledged is checked after the reboot, whatever happened here
+        json.dump(state, open(path, "w"))
+
+
+def fault_writes(host, state):
+    cs = conns(host)
+    errors, rounds, first_error = {}, 0, None
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and rounds < 2000:
+        keys = ["f:%d:%d" % (rounds, j) for j in range(8)]
+        vals = ["%s=%s" % (k, "v" * 4096) for k in keys]
+        for c, k, v in zip(cs, keys, vals):  # one SET per connection at once: group commit
+            c.s.sendall(enc("SET", k, v))
+        bad = 0
+        for c, k, v in zip(cs, keys, vals):
+            r = c.reply()
+            if r == "+OK":
+                state["keys"][k] = [v, -1]
+            elif isinstance(r, str) and r.startswith("-"):
+                state["maybe"].append(k)  # refused: the outcome is unknown, never acknowledged
+                errors[r.split(":")[0]] = errors.get(r.split(":")[0], 0) + 1
+                bad += 1
+            else:
+                check(False, "SET %s answered %r" % (k, r))
+        rounds += 1
+        if bad and first_error is None:
+            first_error = rounds
+        if first_error is not None and rounds >= first_error + 10:
+            break
+    check(first_error is not None, "writes never failed in %d rounds" % rounds)
+    # reads of acknowledged keys are served, through every connection
+    acked = sorted(state["keys"])
+    for j, k in enumerate(acked[-64:] + acked[:16]):
+        got = cs[j % 8].call("GET", k)
+        check(got == state["keys"][k][0], "GET %s after the fault: %r" % (k, (got or "")[:40]))
+    for c in cs:
+        check(c.call("PING") == "+PONG", "PING after the fault")
+    refused = sum(1 for j, c in enumerate(cs) if str(c.call("SET", "after:%d" % j, "x")).startswith("-"))
+    state["maybe"] += ["after:%d" % j for j in range(8)]
+    check(refused >= 1, "no write refused after the fault")
+    info = cs[0].call("INFO")
+    check("aof_last_write_status:err" in info, "INFO has no aof_last_write_status:err")
+    for c in cs:
+        c.s.close()
+    print("    %d rounds of 8 SETs of 4 KiB: %d acknowledged, then errors from round %s: %s; "
+          "reads served after the fault, %d/8 further SETs refused" %
+          (rounds, len(acked), first_error, ", ".join("%d x %s" % (n, e) for e, n in errors.items()), refused))
 
 
 def shutdown(host):
@@ -192,7 +255,7 @@ def main():
                 print("    no answer from %s:%d" % (host, PORT))
                 return 1
             time.sleep(0.5)
-    actions = {"write": write, "more": more, "verify": verify}
+    actions = {"write": write, "more": more, "verify": verify, "fault": fault}
     try:
         if cmd in actions:
             actions[cmd](host, sys.argv[3])

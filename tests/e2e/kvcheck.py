@@ -26,6 +26,14 @@ network namespace; talks to the VM's address only; every loop bounded in count a
   exhaust N MB       N connections each send MB MiB of a request that never ends, at once
                      (a VM with little memory): they get -OOM or are closed, the server lives
                      through it and serves normally afterwards
+  mgetflood N SECS   (2 cores, little memory) big values on core 1's shard; N clients on core
+                     0 pipeline MGETs of them and never read; for SECS seconds a client on each
+                     core must get PONG and its values within 1 s, and core 1 must keep its
+                     reserve for work for others (1/8 of its pages)
+  flushhold NKEYS MS (1 core) NKEYS small keys, then FLUSHALL while another connection PINGs:
+                     no PING may wait MS ms or more
+  manycores CORES    (many cores, a few NIC queues) SET/GET of keys owned by the highest cores,
+                     MGET/DEL/EXISTS over every core, DBSIZE, an INFO section per core
 
 Exit status 0 = check passed; the one line printed says what was seen.
 """
@@ -748,10 +756,219 @@ def check_exhaust(a):
     return during and after and outcome["oom"] + outcome["closed"] > 0
 
 
+def owner(key, ncores):
+    """The core that owns key: (fmix64(FNV-1a-64(key)) >> 32) % cores, as cmd_owner."""
+    m = (1 << 64) - 1
+    h = 14695981039346656037
+    for b in (key if isinstance(key, bytes) else key.encode()):
+        h = ((h ^ b) * 1099511628211) & m
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & m
+    h ^= h >> 33
+    h = (h * 0xc4ceb9fe1a85ec53) & m
+    h ^= h >> 33
+    return (h >> 32) % ncores
+
+
+def keys_of(core, ncores, prefix, n):
+    """n key names owned by core."""
+    out, i = [], 0
+    while len(out) < n:
+        k = f"{prefix}{i}"
+        if owner(k, ncores) == core:
+            out.append(k)
+        i += 1
+    return out
+
+
+def conns_on(a, core, ncores, n, tries=400, rcvbuf=None):
+    """n connections served by core (CLIENT ID % cores is the core); others are closed."""
+    got = []
+    for _ in range(tries):
+        if len(got) == n:
+            break
+        c = Conn(a)
+        if rcvbuf:
+            c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        cid = int(c.call("client", "id")[1:-2])
+        if cid % ncores == core:
+            got.append(c)
+        else:
+            c.close()
+    return got
+
+
+def timed(c, *args):
+    t0 = time.monotonic()
+    r = c.call(*args)
+    return r, time.monotonic() - t0
+
+
+def check_mgetflood(a):
+    nclients, secs = int(a.args[0]), float(a.args[1])
+    ncores = 2
+    victim, home = 1, 0
+    cores = info(a)
+    total = cores[victim]["total_pages"] * 4096
+    c = Conn(a, timeout=30)
+    c.call("flushall")
+    # big values on the victim's shard: a quarter of its memory, in 256 KiB values
+    vsize = 256 * 1024
+    big = keys_of(victim, ncores, "big:", max(8, total // 4 // vsize))
+    v = b"v" * vsize
+    for k in big:
+        if c.call("set", k, v) != b"+OK\r\n":
+            print(f"cannot load {k}")
+            return False
+    probes = {}
+    for core in range(ncores):
+        conn = conns_on(a, core, ncores, 1)
+        if not conn:
+            print(f"no connection lands on core {core}")
+            return False
+        probes[core] = conn[0]
+    small = {core: keys_of(core, ncores, "probe:", 1)[0] for core in range(ncores)}
+    for core, k in small.items():
+        c.call("set", k, f"value-{core}")
+    # the attackers: clients of core 0 that pipeline MGETs of 1-4 big values and never read
+    attackers = conns_on(a, home, ncores, nclients, rcvbuf=4096)
+    if len(attackers) < nclients:
+        print(f"only {len(attackers)} of {nclients} connections land on core {home}")
+        return False
+    rnd = random.Random(7)
+    sent = 0
+    for at in attackers:
+        data = b"".join(enc("mget", *rnd.sample(big, rnd.randint(1, 4))) for _ in range(400))
+        at.s.setblocking(False)
+        try:
+            sent += at.s.send(data)
+        except BlockingIOError:
+            pass
+    worst, bad, rounds, min_free = 0.0, [], 0, None
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        rounds += 1
+        for core, p in probes.items():
+            try:
+                r, t = timed(p, "ping")
+                worst = max(worst, t)
+                if r != b"+PONG\r\n" or t >= 1.0:
+                    bad.append(f"core {core}: PING {r[:40]!r} in {t * 1000:.0f} ms")
+                for kc, k in small.items():
+                    r, t = timed(p, "get", k)
+                    worst = max(worst, t)
+                    if r != bulk(f"value-{kc}") or t >= 1.0:
+                        bad.append(f"core {core}: GET of a key of core {kc}: {r[:60]!r} in {t * 1000:.0f} ms")
+            except (OSError, EOFError) as e:
+                bad.append(f"core {core}: {type(e).__name__}: {e}")
+                probes[core] = Conn(a, timeout=5)
+        try:
+            r = value(probes[home].call("info", "core%d" % victim)).decode()
+            free = int(r.split("free_pages:")[1].split("\r")[0])
+            min_free = free if min_free is None else min(min_free, free)
+        except (OSError, EOFError, IndexError, ValueError, AttributeError):
+            pass
+        time.sleep(0.3)
+    for at in attackers:
+        at.close()
+    reserve = cores[victim]["total_pages"] // 8
+    held = min_free is not None and min_free >= reserve * 9 // 10
+    print(f"{nclients} clients of core {home} pipelined {sent // 1024} KiB of unread MGETs of "
+          f"{len(big)} values of 256 KiB on core {victim}: {rounds} rounds of PING+GET on every core, "
+          f"slowest {worst * 1000:.0f} ms, {len(bad)} late or wrong; core {victim} free pages at least "
+          f"{min_free} of {cores[victim]['total_pages']} (reserve for others {reserve})")
+    for b in bad[:6]:
+        print("  " + b)
+    c.call("del", *big)
+    c.close()
+    for p in probes.values():
+        p.close()
+    return not bad and held
+
+
+def check_flushhold(a):
+    nkeys, bound = int(a.args[0]), float(a.args[1]) / 1000
+    c = Conn(a, timeout=120)
+    c.call("flushall")
+    t0 = time.monotonic()
+    batch, out, bad = 1000, 0, []
+    for i in range(0, nkeys, batch):
+        c.send(enc("mset", *[x for j in range(i, min(i + batch, nkeys)) for x in (f"f:{j}", "x")]))
+        out += 1
+        while out > 16 or (out and i + batch >= nkeys):  # a few requests in flight, not all
+            r = c.reply()
+            out -= 1
+            if r != b"+OK\r\n":
+                bad.append(r)
+    got = c.call("dbsize")
+    if bad or got != b":%d\r\n" % nkeys:
+        print(f"loading {nkeys} keys: DBSIZE {got!r}, {bad[:2]!r}")
+        return False
+    load = time.monotonic() - t0
+    p = Conn(a, timeout=30)
+    lat, stop = [], [False]
+
+    def pinger():
+        while not stop[0]:
+            r, t = timed(p, "ping")
+            lat.append((t, r == b"+PONG\r\n"))
+            time.sleep(0.005)
+
+    import threading
+    th = threading.Thread(target=pinger)
+    th.start()
+    time.sleep(0.3)
+    before = len(lat)
+    r, flush = timed(c, "flushall")
+    time.sleep(0.3)
+    stop[0] = True
+    th.join()
+    during = lat[before:]
+    worst = max(t for t, _ in during) if during else 0
+    size = c.call("dbsize")
+    c.close()
+    p.close()
+    core = info(a).get(0, {})
+    ok = r == b"+OK\r\n" and size == b":0\r\n" and worst < bound and all(good for _, good in lat)
+    print(f"{nkeys} keys loaded in {load:.1f} s; FLUSHALL took {flush * 1000:.0f} ms, {len(during)} PINGs "
+          f"meanwhile, the slowest {worst * 1000:.0f} ms (bound {bound * 1000:.0f} ms); DBSIZE then {size[:-2].decode()}; "
+          f"worker steps {core.get('worker_steps', '-')}, the longest {core.get('longest_step_us', '-')} us")
+    return ok
+
+
+def check_manycores(a):
+    n = int(a.args[0])
+    c = Conn(a, timeout=60)
+    c.call("flushall")
+    high = [keys_of(core, n, "hc:", 1)[0] for core in range(n - 4, n)]
+    bad = []
+    for k in high:
+        if c.call("set", k, k + "!") != b"+OK\r\n" or c.call("get", k) != bulk(k + "!"):
+            bad.append(k)
+    spread = [f"s:{i}" for i in range(4 * n)]
+    cores_hit = len({owner(k, n) for k in spread})
+    msetr = c.call("mset", *[x for k in spread for x in (k, k)])
+    mget = c.call("mget", *spread)
+    want = b"*%d\r\n" % len(spread) + b"".join(bulk(k) for k in spread)
+    exists = c.call("exists", *spread)
+    size = c.call("dbsize")
+    sections = len(info(a))
+    dels = c.call("del", *spread, *high)
+    c.close()
+    ok = (not bad and msetr == b"+OK\r\n" and mget == want and exists == b":%d\r\n" % len(spread) and
+          size == b":%d\r\n" % (len(spread) + len(high)) and sections == n and
+          dels == b":%d\r\n" % (len(spread) + len(high)))
+    print(f"{n} cores: SET/GET on cores {n - 4}..{n - 1} {'right' if not bad else 'WRONG: ' + ' '.join(bad)}; "
+          f"MSET/MGET/EXISTS/DEL of {len(spread)} keys on {cores_hit} cores "
+          f"{'right' if mget == want else 'WRONG'}; DBSIZE {size[1:-2].decode()}; INFO sections {sections}")
+    return ok
+
+
 CHECKS = {"exact": check_exact, "inline": check_inline, "pipeline": check_pipeline, "verify": check_verify,
           "protocol": check_protocol, "oversize": check_oversize, "vanish": check_vanish, "flood": check_flood,
           "info": check_info, "memsave": check_memsave, "memsame": check_memsame, "oom": check_oom,
-          "exhaust": check_exhaust}
+          "exhaust": check_exhaust, "mgetflood": check_mgetflood, "flushhold": check_flushhold,
+          "manycores": check_manycores}
 
 
 def main():

@@ -129,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (unsigned s = 0; s < NSHARDS; s++) {
 		db_flush(&shards[s]);
+		db_reap(&shards[s], SIZE_MAX);
 		ASSERT(shards[s].used_bytes == 0 && db_size(&shards[s]) == 0);
 	}
 	cmd_session_free(&session);

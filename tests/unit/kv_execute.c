@@ -1,4 +1,5 @@
 /* kv_execute.c - see kv_execute.h. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "tests/unit/kv_execute.h"
@@ -24,7 +25,8 @@ void kv_execute(const struct cmd_ctx *ctx, struct db *shards, unsigned n, size_t
 	size_t nkeys = cmd_nkeys(cmd, argc);
 	uint8_t *owner = malloc(nkeys + 1);
 	struct resp_arg *part = malloc(argc * sizeof(*part));
-	struct resp_buf bufs[KV_EXECUTE_MAX_SHARDS] = { 0 }, *parts[KV_EXECUTE_MAX_SHARDS] = { 0 };
+	struct cmd_answer ans[KV_EXECUTE_MAX_SHARDS] = { 0 };
+	unsigned nans = 0;
 	if (cmd->route == CMD_ROUTE_KEYS)
 		cmd_owners(cmd, argc, argv, n, owner);
 	for (unsigned s = 0; s < n; s++) {
@@ -39,14 +41,16 @@ void kv_execute(const struct cmd_ctx *ctx, struct db *shards, unsigned n, size_t
 		struct cmd_ctx sc = c;
 		sc.shard = s;
 		sc.db = &shards[s];
-		cmd_run(&sc, cmd, pargc, pargv, &bufs[s]);
+		ans[nans].shard = s;
+		cmd_run(&sc, cmd, pargc, pargv, &ans[nans].reply);
+		db_reap(sc.db, SIZE_MAX); /* the server answers a FLUSHALL once it is freed, too */
 		if (check_part)
-			check_part(&bufs[s]);
-		parts[s] = &bufs[s];
+			check_part(&ans[nans].reply);
+		nans++;
 	}
-	cmd_merge(&c, cmd, argc, argv, owner, parts, n, out);
-	for (unsigned s = 0; s < n; s++)
-		resp_buf_free(&bufs[s]);
+	cmd_merge(&c, cmd, argc, argv, owner, ans, nans, out);
+	for (unsigned i = 0; i < nans; i++)
+		resp_buf_free(&ans[i].reply);
 	free(part);
 	free(owner);
 }

@@ -5,6 +5,7 @@
  * cmd_lookup, then by route: CONN runs at once; KEY on the key's shard; KEYS splits the request
  * with cmd_owners/cmd_part and runs each part on its shard; ALL runs on every shard; the parts'
  * replies are then joined by cmd_merge, as examples/kvstore/conn.c and shard.c do across cores.
+ * A flushed shard is freed before the merge (the server's reply to FLUSHALL waits for that).
  */
 #ifndef TESTS_UNIT_KV_EXECUTE_H
 #define TESTS_UNIT_KV_EXECUTE_H

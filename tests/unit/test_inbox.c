@@ -190,6 +190,25 @@ TEST(marks_and_takes)
 	CHECK_EQ(coreset_first(&set), -1);
 }
 
+/* coreset_next walks the members in order, within a word and across words. */
+TEST(coreset_walk)
+{
+	static const unsigned members[] = { 0, 1, 63, 64, 130, MAX_CORES - 1 };
+	struct coreset set = { { 0 } };
+	CHECK_EQ(coreset_next(&set, 0), -1);
+	for (unsigned i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+		coreset_add(&set, members[i]);
+	unsigned n = 0;
+	for (int c = coreset_first(&set); c >= 0; c = coreset_next(&set, (unsigned)c)) {
+		REQUIRE(n < sizeof(members) / sizeof(members[0]));
+		CHECK_EQ(c, (int)members[n]);
+		n++;
+	}
+	CHECK_EQ(n, sizeof(members) / sizeof(members[0]));
+	CHECK_EQ(coreset_next(&set, MAX_CORES - 1), -1);
+	CHECK_EQ(coreset_next(&set, 64), 130);
+}
+
 TEST(one_sender)
 {
 	run(1, 20000);
@@ -203,6 +222,7 @@ TEST(many_senders_small_rings)
 int main(void)
 {
 	RUN(marks_and_takes);
+	RUN(coreset_walk);
 	RUN(one_sender);
 	RUN(many_senders_small_rings);
 	TEST_EXIT();

@@ -32,6 +32,7 @@ static void reset(unsigned n, size_t maxmemory)
 {
 	for (unsigned i = 0; i < MAX_SHARDS; i++) {
 		db_flush(&shards[i]);
+		db_reap(&shards[i], SIZE_MAX);
 		db_init(&shards[i], maxmemory);
 	}
 	nshards = n;
@@ -560,6 +561,34 @@ TEST(flush_and_dbsize)
 		CHECK_EQ(shards[s].used_bytes, 0);
 }
 
+/* db_flush of a big shard: empty at once, freed by db_reap in bounded steps. */
+TEST(flush_in_steps)
+{
+	reset(1, 0);
+	char key[32];
+	for (int i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		REQUIRE(db_set(&shards[0], key, strlen(key), "v", 1, DB_NO_EXPIRE) != NULL);
+	}
+	db_flush(&shards[0]);
+	CHECK_EQ(db_size(&shards[0]), 0);
+	CHECK(db_reaping(&shards[0]));
+	CHECK(db_get(&shards[0], "k1", 2, 0) == NULL);
+	REQUIRE(db_set(&shards[0], "k1", 2, "again", 5, DB_NO_EXPIRE) != NULL); /* usable */
+	db_flush(&shards[0]); /* a second table set aside behind the first */
+	int steps = 0;
+	size_t before = shards[0].used_bytes;
+	while (db_reap(&shards[0], 1000)) {
+		CHECK(shards[0].used_bytes < before); /* every step frees something */
+		before = shards[0].used_bytes;
+		steps++;
+	}
+	CHECK(steps >= 19 && steps <= 40);
+	CHECK(!db_reaping(&shards[0]));
+	CHECK_EQ(shards[0].used_bytes, 0);
+	CHECK_EQ(db_size(&shards[0]), 0);
+}
+
 /* ---- connection commands ----------------------------------------------------------------- */
 
 TEST(connection_commands)
@@ -752,6 +781,7 @@ TEST(rehash)
 		db_cycle(&db, 0, 64);
 	CHECK(db.t[0].mask + 1 <= 64); /* shrunk back */
 	db_flush(&db);
+	db_reap(&db, SIZE_MAX);
 	CHECK_EQ(db.used_bytes, 0);
 }
 
@@ -819,22 +849,23 @@ TEST(merge_errors)
 	struct resp_arg argv[3] = { { .p = "del", .len = 3 },
 		                    { .p = "a", .len = 1 },
 		                    { .p = "b", .len = 1 } };
-	struct resp_buf out = { 0 }, p0 = { 0 }, p1 = { 0 }, *parts[3] = { &p0, &p1, NULL };
+	struct resp_buf out = { 0 };
+	struct cmd_answer ans[2] = { { .shard = 0 }, { .shard = 1 } };
 	const struct cmd_desc *del = cmd_lookup(3, argv, &out);
 	struct cmd_ctx ctx = { .server = &server };
 	uint8_t owner[2] = { 0, 1 };
 	REQUIRE(del != NULL);
-	resp_add_int(&p0, 1);
-	resp_add_error(&p1, "OOM command not allowed when used memory > 'maxmemory'.");
-	cmd_merge(&ctx, del, 3, argv, owner, parts, 3, &out);
+	resp_add_int(&ans[0].reply, 1);
+	resp_add_error(&ans[1].reply, "OOM command not allowed when used memory > 'maxmemory'.");
+	cmd_merge(&ctx, del, 3, argv, owner, ans, 2, &out);
 	CHECK(out.len == 58 && memcmp(out.data, "-OOM", 4) == 0);
 	resp_buf_reset(&out);
-	p1.failed = true;
-	cmd_merge(&ctx, del, 3, argv, owner, parts, 3, &out);
+	ans[1].reply.failed = true;
+	cmd_merge(&ctx, del, 3, argv, owner, ans, 2, &out);
 	CHECK(out.failed);
 	resp_buf_free(&out);
-	resp_buf_free(&p0);
-	resp_buf_free(&p1);
+	resp_buf_free(&ans[0].reply);
+	resp_buf_free(&ans[1].reply);
 }
 
 int main(void)
@@ -862,6 +893,7 @@ int main(void)
 	RUN(hash_and_owner);
 	RUN(glob);
 	RUN(merge_errors);
+	RUN(flush_in_steps);
 	reset(1, 0);
 	cmd_session_free(&session);
 	resp_buf_free(&reply);
