@@ -48,7 +48,7 @@ ASFLAGS := -I. -MD -MP
 ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
 	serial.o power.o bootinfo.o pvh.o multiboot2.o acpi.o mptable.o pci.o ioapic.o rtc.o timer.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o memplan.o kmem.o heap.o \
-	ring.o msg.o timerq.o sched.o libc.o profile.o proftab.o
+	ring.o msg.o timerq.o sched.o stack.o libc.o profile.o proftab.o watchdog.o wdscan.o
 KOBJS := $(addprefix $(BUILD)/arch/x86_64/,$(ARCH_OBJS)) $(addprefix $(BUILD)/kernel/,$(KERNEL_OBJS))
 # The network (net/) is an archive: an image links it, and lwIP, only if the application uses
 # sockets. hello stays small and boots without zeroing lwIP's pools.

@@ -12,10 +12,15 @@
  * group and then through the other groups, skipping groups whose count says they are full.
  * Bitmaps are not trusted: a group whose count says "free" but whose bitmap is full, a free
  * bit on a metadata block, or freeing something already free is corruption (-EIO).
+ *
+ * Freeing yields the core every EXT2_FREES_PER_YIELD blocks. That is safe wherever a block is
+ * freed, because reading the bitmap may wait for the disk there anyway: callers already expect
+ * other threads to run in the middle (and the mount's gate keeps its other calls out).
  */
 #include "fs/ext2_priv.h"
 
 #include <isle/errno.h>
+#include <isle/thread.h>
 #include <string.h>
 
 static uint32_t group_blocks(const struct ext2_fs *fs, uint32_t g)
@@ -139,6 +144,10 @@ int ext2_block_free(struct ext2_fs *fs, uint32_t blk)
 	fs->sb.s_free_blocks_count++;
 	fs->gd_dirty = fs->sb_dirty = true;
 	ext2_bforget(fs, blk);
+	if (++fs->frees_unyielded >= EXT2_FREES_PER_YIELD) {
+		fs->frees_unyielded = 0;
+		thread_yield();
+	}
 	return 0;
 }
 

@@ -19,6 +19,10 @@
 
 #define EXT2_CACHE_BYTES (256u << 10) /* the block cache holds this much (64..256 blocks) */
 #define EXT2_MAX_ERRORS_LOGGED 20     /* corruption reports per mount before going quiet */
+/* Blocks freed between two thread_yield()s: a truncate of a big file whose map is cached never
+ * waits for the disk, and would otherwise keep its core from everything else for all of it
+ * (docs/architecture.md, cooperative scheduling). */
+#define EXT2_FREES_PER_YIELD 256
 
 /* One cached block. */
 struct ext2_buf {
@@ -63,7 +67,8 @@ struct ext2_fs {
 	bool gd_dirty;              /* [o] gd differs from the disk */
 	uint16_t mount_state;       /* [o] s_state when mounted, restored by unmount */
 	unsigned errors_logged;     /* [o] corruption reports so far */
-	uint32_t (*now)(void);      /* [o] clock for timestamps, NULL: none */
+	unsigned frees_unyielded; /* [o] blocks freed since the last yield (EXT2_FREES_PER_YIELD) */
+	uint32_t (*now)(void);    /* [o] clock for timestamps, NULL: none */
 };
 
 /* ext2.c */

@@ -131,6 +131,10 @@ static int serve(void *arg)
 		c->ret = run_owned(c);
 		vfs_stats.served_calls++;
 		msg_call_reply(c->from, on_reply, c); /* c is the caller's again */
+		/* A backlog of calls that need no disk would keep this core from its other work
+		 * (its network queue, its messages) for their sum: one scheduler pass between. */
+		if (srv.head)
+			thread_yield();
 	}
 	return 0;
 }

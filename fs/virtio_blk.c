@@ -34,6 +34,7 @@
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
+#include "fs/vblk_status.h"
 #include "fs/virtio_blk.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
@@ -49,7 +50,7 @@
 /* One request in flight. Heap memory: the device reads hdr and writes status. */
 struct vblk_req {
 	struct virtio_blk_outhdr hdr; /* [o] type, sector (little-endian, as the device wants) */
-	uint8_t status;               /* written by the device */
+	uint8_t status;               /* written by the device; VBLK_STATUS_UNSET until then */
 	void *data;                   /* identity-mapped data buffer, NULL for a flush */
 	uint32_t len;                 /* bytes of data */
 	struct vblk_dev *dev;         /* the disk */
@@ -66,6 +67,7 @@ struct vblk_queue {
 	struct virtq vq;            /* [o] */
 	struct vblk_req *wait_head; /* [o] requests waiting for free descriptors, FIFO */
 	struct vblk_req *wait_tail; /* [o] */
+	bool no_status_told;        /* [o] a completion without a status byte was reported */
 } __cacheline_aligned;
 
 struct vblk_dev {
@@ -110,6 +112,16 @@ static void setup_disk(struct vblk_dev *d)
 	                1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_MQ;
 	uint64_t f = have & want;
 	ksnprintf(d->name, sizeof(d->name), "vd%c", 'a' + ndisks);
+	/* only what the device's configuration registers hold is read */
+	size_t cfg_len = d->vd.device_cfg_len;
+	if (cfg_len < offsetof(struct virtio_blk_config, num_queues) + 2)
+		f &= ~(1ull << VIRTIO_BLK_F_MQ);
+	if (cfg_len < sizeof(uint64_t)) {
+		log_error("virtio-blk %s: %zu bytes of configuration, no capacity; disk not used",
+		          d->vd.where, cfg_len);
+		ops->fail(&d->vd);
+		return;
+	}
 	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&d->vd, f) < 0) {
 		log_error("virtio-blk %s: device refused the features (offered %#lx)", d->vd.where,
 		          have);
@@ -291,6 +303,20 @@ static void on_submit(const struct msg *m)
 }
 MSG_HANDLER(MSG_BLK_SUBMIT, on_submit);
 
+/* The result of r, which the device gave back saying it wrote `used` bytes. */
+static int request_result(struct vblk_queue *q, struct vblk_req *r, uint32_t used)
+{
+	uint32_t writable = (r->hdr.type == VIRTIO_BLK_T_IN ? r->len : 0) + 1;
+	enum vblk_outcome o = vblk_outcome(r->status, used, writable);
+	if (o == VBLK_NO_STATUS && !q->no_status_told) {
+		q->no_status_told = true;
+		log_error("%s: the device completed a request without its status byte (status %#x, "
+		          "%u of %u bytes written); such requests fail with -EIO",
+		          q->vq.name, r->status, used, writable);
+	}
+	return o == VBLK_DONE ? 0 : -EIO;
+}
+
 static bool poll_queue(struct vblk_queue *q)
 {
 	bool did = false;
@@ -298,7 +324,7 @@ static bool poll_queue(struct vblk_queue *q)
 	struct vblk_req *r;
 	while ((r = virtq_get(&q->vq, &len))) {
 		did = true;
-		complete(r, r->status == VIRTIO_BLK_S_OK ? 0 : -EIO);
+		complete(r, request_result(q, r, len));
 	}
 	while ((r = virtq_abandon(&q->vq))) { /* the device broke: what it held fails */
 		did = true;
@@ -350,6 +376,7 @@ static int do_request(struct vblk_dev *d, uint32_t type, uint64_t sector, void *
 		return -ENOMEM;
 	r->hdr.type = type;
 	r->hdr.sector = sector;
+	r->status = VBLK_STATUS_UNSET; /* a completion that leaves it so is no success */
 	r->data = data;
 	r->len = len;
 	r->dev = d;

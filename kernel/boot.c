@@ -21,12 +21,14 @@
 #include "kernel/printf.h"
 #include "kernel/profile.h"
 #include "kernel/sched.h"
+#include "kernel/watchdog.h"
 
-unsigned ncores = 1;                               /* [I] */
-struct core_share core_mem[MAX_CORES];             /* [I] */
-PERCORE unsigned core_self;                        /* [o] */
-uintptr_t core_window[MAX_CORES];                  /* [I] */
-struct kconfig kconfig = { .loglevel = LOG_INFO }; /* [I] */
+unsigned ncores = 1;                   /* [I] */
+struct core_share core_mem[MAX_CORES]; /* [I] */
+PERCORE unsigned core_self;            /* [o] */
+uintptr_t core_window[MAX_CORES];      /* [I] */
+/* [I] */
+struct kconfig kconfig = { .loglevel = LOG_INFO, .watchdog_ms = WATCHDOG_MS_DEFAULT };
 
 static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for the drivers) */
 static struct net_config net_config;             /* [I] ip=, gw=, mask= */
@@ -55,6 +57,7 @@ static const char *const loglevels[] = { "error", "warn", "info", "debug", NULL 
 static const char *const acpi_modes[] = { "on", "off", NULL };
 static const char *const apic_modes[] = { "auto", "xapic", NULL };
 static const char *const timer_modes[] = { "auto", "oneshot", NULL };
+static const char *const watchdog_actions[] = { "log", "panic", NULL };
 
 int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 {
@@ -81,17 +84,33 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "samples per second on every core (default 0: off), docs/profiling.md" },
 		{ "profile_seconds", CMDLINE_UINT, &kconfig.profile_seconds, 0, PROFILE_SECONDS_MAX,
 		  NULL, "with profile=: write the profile, exit 0, this long after boot" },
+		{ "watchdog", CMDLINE_UINT, &kconfig.watchdog_ms, 0, WATCHDOG_MS_MAX, NULL,
+		  "report a core this many ms out of its scheduler (default 1000; 0: off)" },
+		{ "watchdog_action", CMDLINE_ENUM, &kconfig.watchdog_action, 0, 0, watchdog_actions,
+		  "what a stuck core's report does: log (default) or panic (status 100)" },
 	};
 	kconfig.argv[0] = "isle";
 	int argc = 0;
 	int err_code = cmdline_parse(line, opts, ARRAY_SIZE(opts), &argc, kconfig.argv + 1,
 	                             (int)ARRAY_SIZE(kconfig.argv) - 2, err, errlen);
 	kconfig.argc = argc + 1;
-	if (!err_code && kconfig.profile_seconds && !kconfig.profile_hz) {
+	if (err_code)
+		return err_code;
+	if (kconfig.profile_seconds && !kconfig.profile_hz) {
 		ksnprintf(err, errlen, "option 'profile_seconds' needs profile=HZ");
 		return -EINVAL;
 	}
-	return err_code;
+	if (kconfig.watchdog_ms && kconfig.watchdog_ms < WATCHDOG_MS_MIN) {
+		ksnprintf(err, errlen,
+		          "option 'watchdog': %lu is out of range 0 (off) or %u..%u (ms)",
+		          kconfig.watchdog_ms, WATCHDOG_MS_MIN, WATCHDOG_MS_MAX);
+		return -EINVAL;
+	}
+	if (!kconfig.watchdog_ms && kconfig.watchdog_action == KCONFIG_WATCHDOG_PANIC) {
+		ksnprintf(err, errlen, "option 'watchdog_action=panic' needs the watchdog (not 0)");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static uint64_t boot_wall_ns; /* [I] wall clock (ns since 1970) when now_ns() was 0; 0: unknown */
@@ -195,6 +214,7 @@ __noreturn void kernel_main(void)
 	if (blk_init_core)
 		blk_init_core(); /* on the boot core: also finds and sets up the disks */
 	profile_init();
+	watchdog_init();
 	uint64_t t0 = now_ns();
 	arch_start_cores();
 	/* Acquire: every core's start-up (allocator, scheduler) is done before we go on. */
@@ -205,6 +225,7 @@ __noreturn void kernel_main(void)
 	if (thread_spawn(0, main_thread, NULL) < 0)
 		panic("cannot start main()");
 	profile_init_core();
+	watchdog_init_core();
 	sched_run();
 }
 
@@ -219,6 +240,7 @@ __noreturn void kernel_core_start(unsigned core)
 	if (blk_init_core)
 		blk_init_core();
 	profile_init_core();
+	watchdog_init_core();
 	/* Release: this core's start-up happens before the boot core reads the count. */
 	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
 	sched_run();

@@ -48,12 +48,25 @@ static void console_unlock(void)
 	__atomic_store_n(&console_owner, 0, __ATOMIC_RELEASE);
 }
 
+/* This core holds the console: it is writing a line, and an NMI (the watchdog's) or a crash
+ * interrupted it. Relaxed: only this core's own earlier store can make it true. */
+static bool console_held_here(void)
+{
+	return __atomic_load_n(&console_owner, __ATOMIC_RELAXED) == core_id() + 1;
+}
+
 static void write_line(const char *s, size_t n)
 {
 	bool on = irq_save();
-	console_lock(0);
+	/* Lines are written with interrupts off, so only an NMI finds the lock held by its own
+	 * core: its line goes out in the middle of the interrupted one rather than wait for ever
+	 * for a holder that cannot go on. */
+	bool mine = console_held_here();
+	if (!mine)
+		console_lock(0);
 	serial_write(s, n);
-	console_unlock();
+	if (!mine)
+		console_unlock();
 	irq_restore(on);
 }
 
@@ -181,9 +194,7 @@ void kprintf_panic(const char *fmt, ...)
 {
 	/* Print regardless if this core already holds the lock (it crashed while printing) or,
 	 * after ~1 s of spinning, if another holder never lets go. */
-	/* Relaxed: only our own earlier store (same core) can make this true. */
-	bool mine = __atomic_load_n(&console_owner, __ATOMIC_RELAXED) == core_id() + 1;
-	bool locked = !mine && console_lock(50000000);
+	bool locked = !console_held_here() && console_lock(50000000);
 	va_list ap;
 	va_start(ap, fmt);
 	kvcbprintf(panic_out, NULL, fmt, ap);

@@ -57,6 +57,7 @@ enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 enum { KCONFIG_ACPI_ON, KCONFIG_ACPI_OFF };
 enum { KCONFIG_APIC_AUTO, KCONFIG_APIC_XAPIC };
 enum { KCONFIG_TIMER_AUTO, KCONFIG_TIMER_ONESHOT };
+enum { KCONFIG_WATCHDOG_LOG, KCONFIG_WATCHDOG_PANIC };
 
 struct kconfig {
 	uint64_t cores; /* cores= : use at most this many cores (0 = all) */
@@ -66,6 +67,8 @@ struct kconfig {
 	int loglevel;   /* loglevel= : LOG_ERROR..LOG_DEBUG */
 	uint64_t profile_hz;      /* profile= : samples per second on every core (0 = off) */
 	uint64_t profile_seconds; /* profile_seconds= : end the run this long after boot (0 = no) */
+	uint64_t watchdog_ms;     /* watchdog= : report a core so long out of its loop (0 = off) */
+	int watchdog_action;      /* watchdog_action= : KCONFIG_WATCHDOG_LOG, or _PANIC */
 	int argc;                 /* arguments after "--", for main() */
 	char *argv[32];
 };

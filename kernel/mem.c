@@ -23,6 +23,7 @@
 #include "kernel/msg.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
+#include "kernel/stack.h"
 
 #define FREE_BATCH 64 /* blocks a chain collects before it goes home on its own */
 
@@ -189,7 +190,7 @@ void mem_stats(struct mem_stats *out)
 		.heap_bytes = hs.bytes_in_use,
 		.heap_blocks = hs.blocks_in_use,
 		.free_pages = kmem_free_pages(&self_mem->km),
-		.stack_pages = sched_stack_pages(),
+		.stack_pages = stack_pages_held(),
 		.total_pages = kmem_total_pages(&self_mem->km),
 		.allocs = hs.allocs,
 		.frees = hs.frees,

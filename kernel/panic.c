@@ -12,6 +12,7 @@
 #include "kernel/panic.h"
 #include "kernel/printf.h"
 #include "kernel/profile.h"
+#include "kernel/proftab.h"
 
 /* Generated table (kernel/mksyms): addresses sorted ascending, names as offsets into strings. */
 extern const uint64_t ksyms_count;
@@ -54,15 +55,28 @@ uint64_t ksym_start(uint64_t addr)
 	return i < 0 ? 0 : ksyms_addr[i];
 }
 
-void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp)
+const char *ksym_name(uint64_t addr)
+{
+	int64_t i = ksym_index(addr);
+	return i < 0 ? "?" : ksyms_strings + ksyms_name[i];
+}
+
+/* One line of a backtrace: addr, and the symbol of look (addr itself, or addr - 1 for a return
+ * address: after a call to a noreturn function the return address may already be the next
+ * function's first byte). */
+static void frame_line(void (*out)(const char *line), uint64_t addr, uint64_t look)
 {
 	char sym[96], line[128];
+	ksym_format(look, sym, sizeof(sym));
+	ksnprintf(line, sizeof(line), "    %016lx %s\n", addr, sym);
+	out(line);
+}
+
+void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp)
+{
 	out("  backtrace:\n");
-	if (rip) {
-		ksym_format(rip, sym, sizeof(sym));
-		ksnprintf(line, sizeof(line), "    %016lx %s\n", rip, sym);
-		out(line);
-	}
+	if (rip)
+		frame_line(out, rip, rip);
 	for (int depth = 0; depth < 32 && rbp; depth++) {
 		/* A frame is 16 bytes: saved rbp, return address. Frames only go up the stack. */
 		if (rbp & 7)
@@ -71,15 +85,23 @@ void backtrace_write(void (*out)(const char *line), uint64_t rip, uint64_t rbp)
 		uint64_t ret = frame[1];
 		if (ret < (uintptr_t)__text_start || ret >= (uintptr_t)__text_end)
 			break;
-		/* ret - 1: after a call to a noreturn function the return address may already
-		 * be the next function's first byte. */
-		ksym_format(ret - 1, sym, sizeof(sym));
-		ksnprintf(line, sizeof(line), "    %016lx %s\n", ret, sym);
-		out(line);
+		frame_line(out, ret, ret - 1);
 		if (frame[0] <= rbp || frame[0] - rbp > 0x100000)
 			break;
 		rbp = frame[0];
 	}
+}
+
+void backtrace_write_at(void (*out)(const char *line), const struct interrupted *at)
+{
+	const struct proftab_bounds b = { at->rsp, at->stack_top, (uintptr_t)__text_start,
+		                          (uintptr_t)__text_end, ksym_start };
+	uint64_t pc[PROFTAB_DEPTH];
+	unsigned n = proftab_walk(pc, PROFTAB_DEPTH, at->rip, at->rbp, &b);
+	out("  backtrace:\n");
+	for (unsigned i = 0; i < n; i++)
+		if (pc[i])
+			frame_line(out, pc[i], i ? pc[i] - 1 : pc[i]);
 }
 
 static void panic_line(const char *line)
@@ -102,6 +124,12 @@ void panic_begin(void)
 	    none != core_id() + 1)
 		cpu_halt_forever();
 	console_take_for_panic();
+}
+
+bool panic_in_progress(void)
+{
+	/* Acquire: pairs with the claim in panic_begin (another core's NMI handler asks). */
+	return __atomic_load_n(&panic_core, __ATOMIC_ACQUIRE) != 0;
 }
 
 bool panic_in_progress_here(void)

@@ -48,6 +48,7 @@
 #include "kernel/profile.h"
 #include "kernel/proftab.h"
 #include "kernel/sched.h"
+#include "kernel/watchdog.h"
 
 #define PROFILE_SLOTS 2048         /* distinct stacks per core: 208 KiB of table */
 #define DUMP_WAIT_NS 5000000000ull /* how long the finisher waits for one core's profile */
@@ -103,7 +104,7 @@ void profile_init_core(void)
 	P.on = true;
 	/* Cores tick at evenly spread phases, not all at once. */
 	uint64_t period = 1000000000ull / kconfig.profile_hz;
-	arch_tick_start(period, period * core_id() / ncores);
+	arch_tick_start(TICK_PROFILE, period, period * core_id() / ncores);
 }
 
 void profile_halt(bool halted)
@@ -154,7 +155,7 @@ static void stop(void)
 	/* Relaxed: set by this core with interrupts off (profile_halt). */
 	if (__atomic_load_n(&P.halted, __ATOMIC_RELAXED))
 		P.halt_ns += P.stop_ns - P.halt_t0; /* asked while halted: the halt so far */
-	arch_tick_stop();
+	arch_tick_stop(TICK_PROFILE);
 }
 
 static void out_console(const char *line)
@@ -230,6 +231,9 @@ void profile_finish(void)
 {
 	if (!profile_done)
 		return;
+	/* Writing the profiles keeps every core busy (this one waiting): not a stall to report,
+	 * nor an NMI to write a report into the middle of a profile line. */
+	watchdog_stop();
 	stop();
 	begin_line(out_console);
 	for (unsigned c = 0; c < ncores; c++) {

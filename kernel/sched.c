@@ -10,22 +10,25 @@
  * interrupts off except the final check before halting.
  *
  * A thread's life: RUNNABLE (in the run queue) -> RUNNING -> BLOCKED/RUNNABLE ... -> ZOMBIE.
- * A zombie's stack is released by the loop right after it switched away from it; the struct
- * stays until the joiner collects the exit value (or at once for a detached thread).
+ * A zombie's stack goes back (kernel/stack.c) from the loop right after it switched away from
+ * it; the struct stays until the joiner collects the exit value (or at once for a detached
+ * thread).
  * Threads on other cores are created and joined by message: the asking thread waits on a
  * record on its own stack that the answer (handled on its own core) fills in.
  */
 #include <string.h>
 #include <isle/errno.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/layout.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/mem.h"
 #include "kernel/msg.h"
 #include "kernel/panic.h"
+#include "kernel/printf.h"
 #include "kernel/profile.h"
 #include "kernel/sched.h"
+#include "kernel/stack.h"
+#include "kernel/watchdog.h"
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_BLOCKED, T_ZOMBIE };
 
@@ -34,6 +37,7 @@ struct thread {
 	struct thread *next;     /* [o] run-queue link; for a zombie, the joins_pending link */
 	enum thread_state state; /* [o] */
 	unsigned core;           /* [I] the core it lives on (read by joiners elsewhere) */
+	uint64_t id;             /* [I] its number on its core, from 1 in order of creation */
 	unsigned slot;           /* [o] stack slot */
 	size_t stack_len;        /* [o] mapped bytes at the top of the slot */
 	thread_fn fn;            /* [o] entry */
@@ -62,11 +66,6 @@ struct sched {
 	struct thread *head, *tail;   /* [o] run queue, FIFO */
 	struct thread *joins_pending; /* [o] ended threads whose remote joiner is not told yet */
 	struct timerq timers;         /* [o] */
-	uint16_t *free_slots;         /* [o] stack slots given back */
-	uint8_t *slot_pages;          /* [o] pages mapped at the top of each slot (kept for life) */
-	size_t stack_pages;           /* [o] sum of slot_pages */
-	unsigned nfree_slots;         /* [o] */
-	unsigned next_slot;           /* [o] slots never used start here */
 	uint64_t start_ns;            /* [o] when this core started scheduling */
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
@@ -104,10 +103,7 @@ static struct thread *runq_pop(void)
 void sched_init_core(void)
 {
 	timerq_init(&S.timers);
-	S.free_slots = kmalloc(sizeof(uint16_t) * arch_stack_slots());
-	S.slot_pages = kzalloc(arch_stack_slots());
-	if (!S.free_slots || !S.slot_pages)
-		boot_fail("core %u: no memory for the scheduler", core_id());
+	stack_init_core();
 	S.start_ns = now_ns();
 }
 
@@ -126,6 +122,19 @@ unsigned thread_core(const struct thread *t)
 	return t->core;
 }
 
+void sched_describe_running(char *buf, size_t len)
+{
+	const struct thread *t = S.current;
+	if (t)
+		ksnprintf(buf, len, "thread %lu of core %u (started at %s)", t->id, t->core,
+		          ksym_name((uintptr_t)t->fn));
+	else
+		ksnprintf(buf, len,
+		          "no thread: the scheduler loop of core %u (a message handler, a "
+		          "timer callback or a device poll)",
+		          core_id());
+}
+
 /* ---- creating threads ------------------------------------------------------------------------- */
 
 static __noreturn void thread_start(struct thread *t)
@@ -139,32 +148,14 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 	if (stack > THREAD_STACK_MAX)
 		return NULL;
 	unsigned slot;
-	if (S.nfree_slots)
-		slot = S.free_slots[--S.nfree_slots];
-	else if (S.next_slot < arch_stack_slots())
-		slot = S.next_slot++;
-	else
-		return NULL;
-	/*
-	 * A slot keeps its pages once mapped: a thread that ends leaves them for the next one.
-	 * Unmapping would let another core that read this stack through a pointer (a request
-	 * record sent in a message) keep a stale TLB entry for it, and read freed memory later
-	 * through the same address. Only the part below what is mapped is ever newly mapped, and
-	 * translations that were never present are not cached.
-	 */
 	struct thread *t = kzalloc(sizeof(*t));
-	uintptr_t top = arch_stack_slot(core_id(), slot) + STACK_SLOT_SIZE;
-	size_t mapped = (size_t)S.slot_pages[slot] * 4096;
-	if (!t || (stack > mapped && arch_stack_map(top - mapped, stack - mapped) < 0)) {
+	uintptr_t top = t ? stack_get(stack, &slot) : 0;
+	if (!top) {
 		kfree(t);
-		S.free_slots[S.nfree_slots++] = (uint16_t)slot;
 		return NULL;
-	}
-	if (stack > mapped) {
-		S.stack_pages += stack / 4096 - S.slot_pages[slot];
-		S.slot_pages[slot] = (uint8_t)(stack / 4096);
 	}
 	t->core = core_id();
+	t->id = S.stats.threads_created + 1;
 	t->slot = slot;
 	t->stack_len = stack;
 	t->fn = fn;
@@ -326,7 +317,7 @@ static void flush_joins(void)
 /* The scheduler loop runs this after switching away from a thread that ended. */
 static void reap(struct thread *t)
 {
-	S.free_slots[S.nfree_slots++] = (uint16_t)t->slot; /* its pages stay mapped for reuse */
+	stack_put(t->slot);
 	S.stats.threads_exited++;
 	S.stats.threads_live--;
 	if (t->detached) {
@@ -436,11 +427,12 @@ void sleep_ms(uint64_t ms)
 	sleep_ns(ms * 1000000);
 }
 
-static bool run_timers(void)
+/* Fires the timers expired at now. */
+static bool run_timers(uint64_t now)
 {
 	bool any = false;
 	struct timer *t;
-	while ((t = timerq_pop_expired(&S.timers, now_ns()))) {
+	while ((t = timerq_pop_expired(&S.timers, now))) {
 		t->fn(t);
 		any = true;
 	}
@@ -453,11 +445,6 @@ static bool run_timers(void)
  * arrives meanwhile costs no doorbell interrupt and no wake-up (both are slow, above all
  * under emulation). An idle core still halts within this time. */
 #define IDLE_POLL_NS 30000
-
-size_t sched_stack_pages(void)
-{
-	return S.stack_pages;
-}
 
 int sched_add_poll(bool (*poll)(void))
 {
@@ -499,14 +486,16 @@ static void idle(void)
 		uint64_t t0 = now_ns();
 		if (!first || first->deadline > t0) {
 			arch_timer_arm(first ? first->deadline : 0);
-			/* A profiling tick ends the halt without setting irq_seen: not a reason to
-			 * look for work, so halt again (timer.c). */
+			/* A watchdog or profiling tick ends the halt without setting irq_seen: not a
+			 * reason to look for work, so halt again (timer.c). */
 			profile_halt(true);
+			watchdog_halt(true);
 			__atomic_store_n(&S.halted_at, t0, __ATOMIC_RELAXED);
 			do {
 				cpu_idle_wait(); /* returns with interrupts on */
 				irq_disable();
 			} while (!irq_seen_since_clear());
+			watchdog_halt(false);
 			profile_halt(false);
 			uint64_t t1 = now_ns();
 			__atomic_store_n(&S.halted_at, 0, __ATOMIC_RELAXED);
@@ -523,11 +512,15 @@ __noreturn void sched_run(void)
 	/* Interrupts stay on from here on: handlers only end a halt, they never switch threads. */
 	irq_enable();
 	for (;;) {
+		/* One clock read a pass, for the heartbeat and the timers (a timer that expires
+		 * during the pass fires on the next one, or stops the idle path from halting). */
+		uint64_t now = now_ns();
+		watchdog_pass(now);
 		msg_poll();
 		mem_flush_remote();
 		if (S.joins_pending)
 			flush_joins();
-		run_timers();
+		run_timers(now);
 		poll_devices();
 		struct thread *t = runq_pop();
 		if (!t) {

@@ -15,8 +15,9 @@ __noreturn void sched_run(void);
  * true if it did anything. At most SCHED_MAX_POLLS per core; 0 or -ENOSPC. */
 #define SCHED_MAX_POLLS 4
 int sched_add_poll(bool (*poll)(void));
-/* Pages this core holds for thread stacks (in use, or kept by free slots for reuse). */
-size_t sched_stack_pages(void);
+/* One line on what this core runs now: its thread (number, entry function) or the scheduler
+ * loop. Any context on the core itself, NMI included (the watchdog's report). */
+void sched_describe_running(char *buf, size_t len);
 
 /* Per-core timers (fn runs in scheduler context when the deadline passes). */
 void timer_add(struct timer *t);

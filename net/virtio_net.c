@@ -171,8 +171,8 @@ static int ctrl_command(struct virtq *cq, uint8_t cls, uint8_t cmd, const void *
 	virtq_kick(cq);
 	uint32_t n;
 	for (uint64_t end = now_ns() + 1000000000; now_ns() < end;)
-		if (virtq_get(cq, &n))
-			return c->ack == VIRTIO_NET_OK ? 0 : -EIO;
+		if (virtq_get(cq, &n)) /* the ack byte written, and the used length says so */
+			return n >= 1 && c->ack == VIRTIO_NET_OK ? 0 : -EIO;
 	return -ETIMEDOUT;
 }
 
@@ -318,6 +318,14 @@ static int probe_device(struct vnet *dv, unsigned pairs)
 		f &= ~FEATURE(CSUM);
 	if (pairs == 1) /* one pair: no steering to configure */
 		f &= ~(FEATURE(MQ) | FEATURE(RSS));
+	/* only what the device's configuration registers hold is read */
+	size_t cfg_len = dv->vd.device_cfg_len;
+	if (cfg_len < sizeof(struct virtio_net_config))
+		f &= ~FEATURE(RSS);
+	if (cfg_len < offsetof(struct virtio_net_config, max_virtqueue_pairs) + 2)
+		f &= ~FEATURE(MQ);
+	if (cfg_len < sizeof(dv->mac))
+		f &= ~FEATURE(MAC);
 	if (!(f & (1ull << VIRTIO_F_VERSION_1)) || ops->set_features(&dv->vd, f) < 0) {
 		log_error("virtio-net %s: device refused the features (offered %#lx)", dv->vd.where,
 		          have);

@@ -25,7 +25,11 @@ void arch_start_cores(void);
 uintptr_t arch_stack_slot(unsigned core, unsigned slot);
 unsigned arch_stack_slots(void);
 int arch_stack_map(uintptr_t top, size_t len); /* calling core's slots only; -ENOMEM */
+/* Unmaps and frees the pages of [top - len, top) of a slot of the calling core, flushing its
+ * own TLB; other cores may still hold translations until they call arch_stack_tlb_flush. */
 void arch_stack_unmap(uintptr_t top, size_t len);
+/* Drops every translation of thread stacks (every core's) the calling core's TLB holds. */
+void arch_stack_tlb_flush(void);
 /* Which core's stack area holds va, or -1. */
 int arch_stack_owner(uintptr_t va);
 
@@ -41,15 +45,24 @@ void arch_doorbell(unsigned core); /* IPI that wakes an idle core */
  * from the first with an APIC id above 254 get no device queue. */
 unsigned arch_irq_cores(void);
 void arch_timer_arm(uint64_t deadline_ns); /* one-shot at boot-relative time; 0 disarms */
-/* The profiler's periodic tick on the calling core (timer.c): the first after period_ns +
- * phase_ns, then every period_ns, each calling profile_tick from the timer interrupt. It shares
- * the LAPIC timer with arch_timer_arm's deadline and never delays it. Any context. */
-void arch_tick_start(uint64_t period_ns, uint64_t phase_ns);
-void arch_tick_stop(void);
+/* The periodic ticks a core's timer carries beside the scheduler's deadline (timer.c). */
+enum arch_tick {
+	TICK_PROFILE,  /* calls profile_tick (profile=HZ) */
+	TICK_WATCHDOG, /* calls watchdog_tick (watchdog=MS) */
+	TICK_KINDS
+};
+/* Starts the tick `kind` on the calling core: the first after period_ns + phase_ns, then every
+ * period_ns, from the timer interrupt. Ticks share the LAPIC timer with arch_timer_arm's
+ * deadline and never delay it. Any context. */
+void arch_tick_start(enum arch_tick kind, uint64_t period_ns, uint64_t phase_ns);
+void arch_tick_stop(enum arch_tick kind);
 void arch_profile_ipi(unsigned core);  /* asks a core to write its profile (VEC_PROFILE) */
 uint64_t arch_now_ns(void);            /* ns since boot */
 void arch_stop_others(void);           /* NMI every other core into a halt (panic) */
 __noreturn void arch_exit(int status); /* see power.h */
+/* An NMI to one core: even with interrupts off it enters trap.c, which halts it if a panic is
+ * in progress, else asks the watchdog (watchdog_nmi: the core reports itself if stuck). */
+void arch_nmi(unsigned core);
 /* Shuts the CPU down with a triple fault, as a broken kernel would: only for the test that
  * proves such a crash is reported as a failure (tests/guest/crash_triple.c). */
 __noreturn void arch_triple_fault(void);

@@ -56,12 +56,14 @@ static inline void irq_enable(void)
 	__asm__ volatile("sti" ::: "memory");
 }
 
+#define RFLAGS_IF (1u << 9) /* rflags: interrupts enabled */
+
 /* Disables interrupts and returns whether they were on. */
 static inline bool irq_save(void)
 {
 	uint64_t flags;
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
-	return flags & (1 << 9);
+	return flags & RFLAGS_IF;
 }
 
 static inline void irq_restore(bool on)

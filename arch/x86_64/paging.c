@@ -277,8 +277,8 @@ void arch_stack_unmap(uintptr_t top, size_t len)
 			continue;
 		void *page = (void *)(uintptr_t)(*pte & PTE_ADDR);
 		*pte = 0;
-		/* Only for pages just mapped by a failed arch_stack_map: no other core can have
-		 * used them yet. */
+		/* This core's TLB forgets the page now; other cores' TLBs when the caller asks
+		 * them to (kernel/stack.c), before it maps the address again. */
 		invlpg((void *)va);
 		page_free(page, 0);
 	}
@@ -297,4 +297,11 @@ int arch_stack_map(uintptr_t top, size_t len)
 		*pte = (uintptr_t)page | PTE_P | PTE_W | PTE_NX;
 	}
 	return 0;
+}
+
+void arch_stack_tlb_flush(void)
+{
+	/* Reloading CR3 drops every TLB entry that is not global, and isle has no global pages
+	 * (CR4.PGE stays off). */
+	write_cr3(read_cr3());
 }

@@ -278,7 +278,7 @@ static void pic_disable(void)
  */
 static void firmware_tables(const struct phys_access *pa)
 {
-	char err[160];
+	char err[256]; /* room for the list of known options */
 	uint64_t rsdp = 0;
 	if (kconfig.acpi == KCONFIG_ACPI_ON) {
 		rsdp = boot.rsdp;
@@ -355,7 +355,7 @@ static void core_list(void)
  */
 static void read_boot_info(uint32_t info, uint32_t magic, const struct phys_access *pa)
 {
-	char err[160];
+	char err[256]; /* room for the list of known options */
 	int rc;
 
 	if (magic == PVH_START_MAGIC) {
@@ -483,7 +483,7 @@ __attribute__((no_stack_protector)) __noreturn void boot_main(uint32_t info, uin
 		boot_early_hook();
 	pic_disable();
 
-	char err[160];
+	char err[256]; /* room for the list of known options */
 	const struct phys_access pa = { phys_map, NULL };
 	read_boot_info(info, magic, &pa);
 	if (kernel_parse_cmdline(boot.cmdline, err, sizeof(err)) < 0) {

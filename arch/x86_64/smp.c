@@ -1,6 +1,6 @@
 /*
- * smp.c - starting application cores, doorbells, the profiler's dump request and stopping
- * cores.
+ * smp.c - starting application cores, doorbells, the profiler's dump request, NMIs (the
+ * watchdog's request for a report, stopping cores).
  *
  * Cores are started one at a time: the boot core fills the trampoline's parameter block,
  * sends INIT-SIPI-SIPI and waits until the new core reports that it has read the block (it
@@ -104,11 +104,16 @@ void arch_profile_ipi(unsigned core)
 	apic_send_ipi(core_desc[core].apic_id, VEC_PROFILE);
 }
 
+void arch_nmi(unsigned core)
+{
+	apic_send_nmi(core_desc[core].apic_id);
+}
+
 void arch_stop_others(void)
 {
 	for (unsigned c = 0; c < ncores; c++)
 		if (c != core_id())
-			apic_send_nmi(core_desc[c].apic_id);
+			arch_nmi(c);
 }
 
 uint64_t arch_now_ns(void)

@@ -4,10 +4,12 @@
  * Exceptions are fatal: the core prints what happened (vector, error code, registers, the
  * faulting address, a symbolized backtrace, and a diagnosis for the common cases: NULL pointer,
  * write to text, stack overflow into a guard page), then panic_stop() ends the VM with a
- * failure status. An NMI on a core that is not panicking means another core panicked: halt.
- * The timer and doorbell interrupts only end `hlt`; the scheduler loop does the work. The
- * timer interrupt also carries the profiler's tick (timer.c), and VEC_PROFILE asks this core
- * to write its profile (kernel/profile.c); neither of those wakes an idle core.
+ * failure status. An NMI means another core panicked and stops everyone (halt), or, when no
+ * core is panicking, that a watchdog asks this core whether it is stuck (kernel/watchdog.c: it
+ * reports itself and goes on). The timer and doorbell interrupts only end `hlt`; the scheduler
+ * loop does the work. The timer interrupt also carries the watchdog's and the profiler's ticks
+ * (timer.c), and VEC_PROFILE asks this core to write its profile (kernel/profile.c); none of
+ * those wakes an idle core.
  */
 #include <isle/errno.h>
 #include "arch/x86_64/apic.h"
@@ -15,6 +17,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/power.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
@@ -23,6 +26,7 @@
 #include "kernel/panic.h"
 #include "kernel/printf.h"
 #include "kernel/profile.h"
+#include "kernel/watchdog.h"
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 
@@ -187,13 +191,35 @@ __noreturn void arch_triple_fault(void)
 	cpu_halt_forever();
 }
 
+void trap_interrupted(const struct trap_frame *f, struct interrupted *at)
+{
+	at->rip = f->rip;
+	at->rbp = f->rbp;
+	at->rsp = f->rsp;
+	at->stack_top = paging_stack_top(f->rsp);
+	at->irq_on = f->rflags & RFLAGS_IF;
+}
+
+/* NMI: another core panicked and is stopping everyone, or a watchdog asks (arch_nmi). The
+ * panic is looked at first: one pending NMI may stand for both. */
+static void nmi(const struct trap_frame *f)
+{
+	if (panic_in_progress_here())
+		return;
+	if (!panic_in_progress()) {
+		struct interrupted at;
+		trap_interrupted(f, &at);
+		if (watchdog_nmi(&at))
+			return;
+	}
+	cpu_halt_forever();
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	unsigned v = (unsigned)f->vector;
 	if (v == 2) {
-		/* NMI: another core panicked and is stopping everyone. */
-		if (!panic_in_progress_here())
-			cpu_halt_forever();
+		nmi(f);
 		return;
 	}
 	if (v < 32) {

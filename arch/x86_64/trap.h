@@ -19,8 +19,11 @@ typedef void (*irq_handler_fn)(unsigned vector, void *arg);
 int irq_register(unsigned vector, irq_handler_fn fn, void *arg);
 
 void trap_dispatch(struct trap_frame *f);
-/* The timer vector (timer.c): samples for the profiler when a tick is due, re-arms; true when
- * the interrupt is a wake-up (the scheduler's deadline passed, or nothing is profiling). */
+/* The portable view of the context an interrupt came from: registers, its stack's top. */
+struct interrupted;
+void trap_interrupted(const struct trap_frame *f, struct interrupted *at);
+/* The timer vector (timer.c): runs the ticks that are due (watchdog, profiler), re-arms; true
+ * when the interrupt is a wake-up (the scheduler's deadline passed, or no tick is on). */
 bool timer_interrupt(const struct trap_frame *f);
 
 #endif

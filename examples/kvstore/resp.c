@@ -22,6 +22,7 @@ enum {
 };
 
 #define INITIAL_ARGS 8
+#define MIN_BULK_BYTES 6 /* "$0\r\n\r\n": the least an argument of a multibulk takes */
 
 static const char ERR_MULTIBULK[] = "ERR Protocol error: invalid multibulk length";
 static const char ERR_BULK[] = "ERR Protocol error: invalid bulk length";
@@ -37,6 +38,7 @@ static const char ERR_REQUEST_LIMIT[] =
 _Static_assert(RESP_MAX_BULK == 1048576, "ERR_BULK_LIMIT names the limit");
 _Static_assert(RESP_MAX_REQUEST == 8388608, "ERR_REQUEST_LIMIT names the limit");
 _Static_assert(RESP_MAX_REQUEST < UINT32_MAX, "offsets and lengths fit in uint32_t");
+_Static_assert(sizeof(struct resp_arg) == 16, "resp.h and docs/kvstore.md count 16 bytes");
 
 void resp_parser_init(struct resp_parser *p)
 {
@@ -107,12 +109,25 @@ static int fail(struct resp_parser *p, const char *error)
 	return RESP_ERROR;
 }
 
-/* Room for one more argument. */
-static bool grow_args(struct resp_parser *p)
+/*
+ * What a request of `bytes` bytes (framing included) with `args` arguments counts against
+ * RESP_MAX_REQUEST: its bytes, and the argument list the parser builds for it. (Without the
+ * list, "*1048576" and a million empty bulks, 6 MiB, took a 16 MiB list; now the count alone
+ * refuses it.)
+ */
+static size_t request_size(size_t bytes, size_t args)
+{
+	return bytes + args * sizeof(struct resp_arg);
+}
+
+/* Room for one more argument, in a list of at most `most` entries (more than argc). */
+static bool grow_args(struct resp_parser *p, size_t most)
 {
 	if (p->argc < p->cap)
 		return true;
 	size_t cap = p->cap ? p->cap * 2 : INITIAL_ARGS;
+	if (cap > most)
+		cap = most;
 	struct resp_arg *a = realloc(p->argv, cap * sizeof(*a));
 	if (!a)
 		return false;
@@ -121,9 +136,17 @@ static bool grow_args(struct resp_parser *p)
 	return true;
 }
 
-static int push_arg(struct resp_parser *p, size_t off, size_t len)
+/* Adds the argument at off (len bytes) of a request that takes `bytes` bytes up to its end.
+ * The argument list never holds more entries than the request declares (a multibulk's count)
+ * or than the request's size leaves room for: bytes + list stay within RESP_MAX_REQUEST. */
+static int push_arg(struct resp_parser *p, size_t bytes, size_t off, size_t len)
 {
-	if (!grow_args(p)) {
+	if (request_size(bytes, p->argc + 1) > RESP_MAX_REQUEST)
+		return fail(p, ERR_REQUEST_LIMIT);
+	size_t most = (RESP_MAX_REQUEST - bytes) / sizeof(struct resp_arg);
+	if (p->state == S_BULKS && most > p->argc + (size_t)p->nbulk)
+		most = p->argc + (size_t)p->nbulk; /* nbulk counts this one too */
+	if (!grow_args(p, most)) {
 		p->state = S_ERROR;
 		p->error = NULL;
 		return RESP_NOMEM;
@@ -165,10 +188,11 @@ static bool is_space(char c)
 
 /*
  * Splits line[0..n) into words as Redis' sdssplitargs does, unescaping in place (a word is
- * never longer than its source, so the write position never passes the read position).
- * RESP_DONE, RESP_ERROR (unbalanced quotes) or RESP_NOMEM.
+ * never longer than its source, so the write position never passes the read position); the
+ * request takes `bytes` bytes, its line end included. RESP_DONE, RESP_ERROR (unbalanced quotes,
+ * or too many words for the request limit) or RESP_NOMEM.
  */
-static int split_inline(struct resp_parser *p, char *buf, size_t n)
+static int split_inline(struct resp_parser *p, char *buf, size_t n, size_t bytes)
 {
 	size_t r = 0, w = 0;
 	/* a NUL ends the line, as it ends the C string sdssplitargs walks */
@@ -257,8 +281,9 @@ static int split_inline(struct resp_parser *p, char *buf, size_t n)
 			if (r < n)
 				r++;
 		}
-		if (push_arg(p, start, w - start) < 0)
-			return RESP_NOMEM;
+		int err = push_arg(p, bytes, start, w - start);
+		if (err < 0)
+			return err;
 	}
 }
 
@@ -275,7 +300,7 @@ static int parse_inline(struct resp_parser *p, char *buf, size_t len)
 	if (line > 0 && buf[line - 1] == '\r')
 		line--;
 	p->nbulk = 0;
-	int r = split_inline(p, buf, line);
+	int r = split_inline(p, buf, line, used);
 	if (r != RESP_DONE)
 		return r;
 	return done(p, buf, used);
@@ -336,6 +361,9 @@ int resp_parse(struct resp_parser *p, char *buf, size_t len)
 			return fail(p, ERR_MULTIBULK);
 		if (v <= 0)
 			return done(p, buf, next);
+		/* refused at once if even v empty arguments would not fit */
+		if (request_size(next + (size_t)v * MIN_BULK_BYTES, (size_t)v) > RESP_MAX_REQUEST)
+			return fail(p, ERR_REQUEST_LIMIT);
 		p->nbulk = v;
 		p->bulk = -1;
 		p->pos = next;
@@ -359,15 +387,16 @@ int resp_parse(struct resp_parser *p, char *buf, size_t len)
 				return fail(p, ERR_BULK);
 			if (v > RESP_MAX_BULK)
 				return fail(p, ERR_BULK_LIMIT);
-			if (next + (size_t)v + 2 > RESP_MAX_REQUEST)
+			if (request_size(next + (size_t)v + 2, p->argc + 1) > RESP_MAX_REQUEST)
 				return fail(p, ERR_REQUEST_LIMIT);
 			p->bulk = v;
 			p->pos = next;
 		}
 		if (len - p->pos < (size_t)p->bulk + 2)
 			return RESP_MORE;
-		if (push_arg(p, p->pos, (size_t)p->bulk) < 0)
-			return RESP_NOMEM;
+		r = push_arg(p, p->pos + (size_t)p->bulk + 2, p->pos, (size_t)p->bulk);
+		if (r < 0)
+			return r;
 		p->pos += (size_t)p->bulk + 2;
 		p->bulk = -1;
 		p->nbulk--;

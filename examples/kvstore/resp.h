@@ -27,6 +27,9 @@
  *    and two of kvstore's own limits (Redis allows 512 MiB per argument):
  *      "ERR Protocol error: bulk length above the limit of 1048576 bytes"
  *      "ERR Protocol error: request above the limit of 8388608 bytes"
+ *    A request's size is its bytes plus 16 bytes (sizeof(struct resp_arg)) per argument, the
+ *    argument list the parser builds: the memory a request takes stays within the limit
+ *    however small its arguments (a million empty ones do not fit).
  *
  * Replies are built with the resp_add_* writers into a struct resp_buf, which grows as needed.
  * If it cannot grow (no memory, or past RESP_MAX_REPLY) it is marked failed, later writes do
@@ -41,7 +44,7 @@
 
 #define RESP_MAX_INLINE (64 * 1024)        /* bytes of an inline line or a length line */
 #define RESP_MAX_BULK (1024 * 1024)        /* bytes of one argument (key or value) */
-#define RESP_MAX_REQUEST (8 * 1024 * 1024) /* bytes of one multibulk request, framing included */
+#define RESP_MAX_REQUEST (8 * 1024 * 1024) /* bytes of one request + its argument list */
 #define RESP_MAX_ARGS (1024 * 1024)        /* arguments of one request */
 #define RESP_MAX_REPLY (64 * 1024 * 1024)  /* bytes of one reply buffer */
 

@@ -28,7 +28,7 @@ struct mem_stats {
 	size_t heap_bytes;              /* bytes in live heap blocks */
 	size_t heap_blocks;             /* live heap blocks */
 	size_t free_pages;              /* pages free in the page allocator */
-	size_t stack_pages;             /* pages held by thread stacks (a slot keeps its pages) */
+	size_t stack_pages;             /* pages of live threads' stacks and of the stack cache */
 	size_t total_pages;             /* pages the allocator manages */
 	uint64_t allocs, frees;         /* heap operations so far */
 	uint64_t failed;                /* allocations that returned NULL */

@@ -67,6 +67,8 @@ enum {
 	MSG_THREAD_CREATED,
 	MSG_THREAD_JOIN, /* tell the joiner when the thread ends */
 	MSG_THREAD_JOINED,
+	MSG_STACK_FLUSH, /* flush your TLB of my stack slots, reply MSG_STACK_FLUSHED (stack.c) */
+	MSG_STACK_FLUSHED,
 	MSG_BARRIER,    /* arrived at barrier generation arg */
 	MSG_NET_FRAME,  /* net/virtio_net.c: a copy of a received frame, w[0] (arg bytes) */
 	MSG_NET_ADDR,   /* net/addr.c: the DHCP lease of a shared NIC, w[0..2] address/mask/gw */

@@ -43,6 +43,9 @@ typedef int (*thread_fn)(void *arg);
 
 #define THREAD_STACK_DEFAULT (32 * 1024)
 #define THREAD_STACK_MAX (60 * 1024)
+/* A core keeps the stacks of up to this many ended threads mapped for its next threads; the
+ * pages of any more go back to the core's memory as they end. */
+#define THREAD_STACK_CACHE 16
 
 /* A joinable thread running fn(arg) on `core`, or NULL (no memory, bad core). Creating on
  * another core asks that core by message and waits for its answer. */

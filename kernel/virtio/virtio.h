@@ -25,13 +25,15 @@ struct virtio_ops {
 
 struct virtio_dev {
 	const struct virtio_ops *ops; /* [I] */
-	const char *where;            /* [I] "pci 00:01.0" or "mmio 0xfeb00e00" */
+	char where[16];               /* [I] "pci 00:01.0" or "mmio", for reports */
 	volatile uint8_t *device_cfg; /* [I] device-specific configuration (registers) */
+	uint32_t device_cfg_len;      /* [I] its bytes: a driver reads no further */
 	/* PCI */
 	struct pci_dev *pci;                           /* [I] NULL for MMIO */
 	volatile struct virtio_pci_common_cfg *common; /* [I] */
 	volatile uint8_t *notify_base;                 /* [I] */
-	uint32_t notify_mult;                          /* [I] */
+	uint32_t notify_len;                           /* [I] bytes at notify_base */
+	uint32_t notify_mult;                          /* [I] notify_off_multiplier */
 	/* MMIO */
 	volatile uint8_t *mmio; /* [I] register block, NULL for PCI */
 	unsigned irq;           /* [I] interrupt line (GSI) */
@@ -43,7 +45,8 @@ struct virtio_dev {
 int virtio_setup_queue(struct virtio_dev *d, struct virtq *q, uint16_t index, uint16_t max_size,
                        uint16_t vector, const char *name);
 
-/* Opens the device (reset, ACKNOWLEDGE, DRIVER). 0 or -ENODEV. Boot core. */
+/* Opens the device (reset, ACKNOWLEDGE, DRIVER) if its capabilities describe usable
+ * registers (virtio_pci.c says which). 0 or -ENODEV. Boot core. */
 int virtio_pci_open(struct pci_dev *pci, struct virtio_dev *d);
 /* Opens the MMIO device at `base` with interrupt line `irq` if it is of type `device_id`
  * (1 = net). 0, or -ENODEV (nothing there, or another type). */

@@ -14,6 +14,9 @@
 #include "kernel/virtio/virtio.h"
 
 #define MAGIC 0x74726976 /* "virt" */
+/* Device configuration bytes after VIRTIO_MMIO_CONFIG (0x100): QEMU and Firecracker give each
+ * device a 0x200-byte window. */
+#define MMIO_CONFIG_BYTES 0x100
 
 static uint32_t rd(struct virtio_dev *d, unsigned off)
 {
@@ -130,6 +133,7 @@ int virtio_mmio_open(uint64_t base, unsigned irq, uint32_t device_id, struct vir
 		return -ENODEV;
 	}
 	d->device_cfg = d->mmio + VIRTIO_MMIO_CONFIG;
+	d->device_cfg_len = MMIO_CONFIG_BYTES;
 	wr(d, VIRTIO_MMIO_STATUS, 0); /* reset */
 	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);

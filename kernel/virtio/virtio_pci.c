@@ -1,6 +1,17 @@
 /*
  * virtio_pci.c - modern virtio over PCI (virtio 1.x, section 4.1). Register layouts come
  * from linux/virtio_pci.h; all register accesses go through volatile pointers into BARs.
+ *
+ * The device is not trusted with where its registers are: every vendor capability we use must
+ * fit in configuration space, name a memory BAR and lie inside it, and be as long as the
+ * registers we touch (the common configuration: all of struct virtio_pci_common_cfg; the
+ * notification area: 2 bytes at least; the device configuration: what the driver reads, which
+ * it checks against device_cfg_len). The first usable capability of each type is taken, as the
+ * spec asks; one that is not usable is reported and skipped. A queue's notification address,
+ * queue_notify_off * notify_off_multiplier, must leave room for the 2-byte write inside the
+ * notification capability (isle does not negotiate VIRTIO_F_NOTIFICATION_DATA, which would
+ * need 4), else the queue, and with it the device, is refused. The ISR capability is not used:
+ * interrupts come by MSI-X, or the driver polls.
  */
 #include <isle/errno.h>
 #include <linux/virtio_config.h>
@@ -11,45 +22,76 @@
 #include "kernel/virtio/virtio.h"
 
 #define PCI_CAP_VNDR 0x09
+#define PCI_CFG_SPACE 256 /* bytes of configuration space capabilities may use */
+#define NOTIFY_BYTES 2    /* the queue index, written as 16 bits */
 
-/* Device registers in a BAR: volatile, every access goes to the device. */
-static volatile void *cap_ptr(struct virtio_dev *vp, uint8_t cap, uint32_t min_len)
+/*
+ * The registers the vendor capability at `cap` describes, as device memory (volatile, every
+ * access goes to the device), with their length in *len; NULL, and why in the log, if the
+ * capability is shorter than cap_min bytes, the registers fewer than min_len bytes, or not
+ * inside a memory BAR.
+ */
+static volatile void *cap_regs(struct virtio_dev *vp, uint8_t cap, const char *what,
+                               uint8_t cap_min, uint32_t min_len, uint32_t *len)
 {
 	struct pci_dev *d = vp->pci;
-	uint8_t bar = pci_read8(d, cap + 4);
-	uint32_t off = pci_read32(d, cap + 8), len = pci_read32(d, cap + 12);
-	if (len < min_len)
-		return NULL;
-	return pci_bar_ptr(d, bar, off, len);
+	uint8_t cap_len = pci_read8(d, cap + 2), bar = pci_read8(d, cap + 4);
+	uint32_t off = pci_read32(d, cap + 8);
+	*len = pci_read32(d, cap + 12);
+	volatile void *regs = NULL;
+	if (cap_len < cap_min || cap + cap_len > PCI_CFG_SPACE)
+		log_warn("virtio %s: %s capability at %#x of %u bytes (want %u, inside "
+		         "configuration space); not used",
+		         vp->where, what, cap, cap_len, cap_min);
+	else if (*len < min_len)
+		log_warn("virtio %s: %s registers of %u bytes, fewer than the %u we use; not used",
+		         vp->where, what, *len, min_len);
+	else if (!(regs = pci_bar_ptr(d, bar, off, *len)))
+		log_warn("virtio %s: %s registers at %#x, %u bytes, not inside memory BAR %u "
+		         "(%lu bytes); not used",
+		         vp->where, what, off, *len, bar, bar < 6 ? d->bar[bar].size : 0);
+	return regs;
 }
 
 static const struct virtio_ops pci_ops;
 
 int virtio_pci_open(struct pci_dev *d, struct virtio_dev *vp)
 {
-	static char where[24];
-	ksnprintf(where, sizeof(where), "pci %02x:%02x.%u", d->bus, d->dev, d->fn);
-	*vp = (struct virtio_dev){ .ops = &pci_ops, .pci = d, .where = where };
+	*vp = (struct virtio_dev){ .ops = &pci_ops, .pci = d };
+	ksnprintf(vp->where, sizeof(vp->where), "pci %02x:%02x.%u", d->bus, d->dev, d->fn);
+	uint32_t len;
 	for (uint8_t cap = pci_find_cap(d, PCI_CAP_VNDR, 0); cap;
 	     cap = pci_find_cap(d, PCI_CAP_VNDR, cap)) {
 		switch (pci_read8(d, cap + 3)) {
 		case VIRTIO_PCI_CAP_COMMON_CFG:
-			vp->common = cap_ptr(vp, cap, sizeof(struct virtio_pci_common_cfg));
+			if (!vp->common)
+				vp->common = cap_regs(vp, cap, "common configuration",
+				                      sizeof(struct virtio_pci_cap),
+				                      sizeof(struct virtio_pci_common_cfg), &len);
 			break;
 		case VIRTIO_PCI_CAP_NOTIFY_CFG:
-			vp->notify_base = cap_ptr(vp, cap, 2);
+			if (vp->notify_base)
+				break;
+			vp->notify_base =
+			        cap_regs(vp, cap, "notification",
+			                 sizeof(struct virtio_pci_notify_cap), NOTIFY_BYTES, &len);
+			vp->notify_len = len;
 			vp->notify_mult = pci_read32(d, cap + 16);
 			break;
 		case VIRTIO_PCI_CAP_DEVICE_CFG:
-			if (!vp->device_cfg)
-				vp->device_cfg = cap_ptr(vp, cap, 1);
+			if (vp->device_cfg)
+				break;
+			vp->device_cfg = cap_regs(vp, cap, "device configuration",
+			                          sizeof(struct virtio_pci_cap), 1, &len);
+			vp->device_cfg_len = len;
 			break;
 		}
 	}
 	if (!vp->common || !vp->notify_base || !vp->device_cfg) {
-		log_error("virtio-pci %02x:%02x.%u: no modern virtio capabilities (legacy-only "
-		          "device?)",
-		          d->bus, d->dev, d->fn);
+		log_error("virtio %s: no usable modern virtio capabilities (missing:%s%s%s; "
+		          "legacy-only device?); device not used",
+		          vp->where, vp->common ? "" : " common", vp->notify_base ? "" : " notify",
+		          vp->device_cfg ? "" : " device");
 		return -ENODEV;
 	}
 	vp->common->device_status = 0; /* reset */
@@ -101,7 +143,15 @@ static int pci_setup_queue(struct virtio_dev *vp, struct virtq *q, uint16_t msix
 	c->queue_msix_vector = msix;
 	if (c->queue_msix_vector != msix)
 		return -EIO;
-	q->notify_addr = vp->notify_base + (uint32_t)c->queue_notify_off * vp->notify_mult;
+	/* in 64 bits: a 16-bit times a 32-bit number must not wrap back into the area */
+	uint64_t notify_off = (uint64_t)c->queue_notify_off * vp->notify_mult;
+	if (notify_off + NOTIFY_BYTES > vp->notify_len) {
+		log_error("virtio %s: queue %u notifies at offset %#lx, beyond the %u bytes of its "
+		          "notification capability; device not used",
+		          vp->where, q->index, notify_off, vp->notify_len);
+		return -EIO;
+	}
+	q->notify_addr = vp->notify_base + notify_off;
 	q->notify_data = q->index;
 	c->queue_enable = 1;
 	return 0;

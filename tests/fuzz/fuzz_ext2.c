@@ -60,6 +60,10 @@ void kfree(void *p)
 	free(p);
 }
 
+void thread_yield(void)
+{
+}
+
 /* ---- a block device in memory --------------------------------------------------------------- */
 
 struct memdev {

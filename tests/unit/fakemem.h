@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fakerand.h"
 
 struct copy {
 	struct copy *next; /* older copies */
@@ -85,17 +86,6 @@ static inline uint32_t r32(uint64_t a)
 }
 
 /* ---- random mutation -------------------------------------------------------------------- */
-
-static uint64_t fake_rng = 0x2545f4914f6cdd1dull; /* xorshift64 state; a test may reseed it */
-
-/* A pseudo-random number below n (fixed sequence: every run the same). */
-static inline uint32_t rnd(uint32_t n)
-{
-	fake_rng ^= fake_rng << 13;
-	fake_rng ^= fake_rng >> 7;
-	fake_rng ^= fake_rng << 17;
-	return (uint32_t)(fake_rng % n);
-}
 
 /* A range of the fake memory a mutation may hit. */
 struct fake_area {

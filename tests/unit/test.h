@@ -68,4 +68,14 @@ static int tests_failed_; /* tests that failed in this file */
 
 #define TEST_EXIT() return tests_failed_ ? 1 : 0
 
+/* Random numbers that are the same on every run (xorshift64*, one sequence per test program). */
+static inline unsigned long long test_rng(void)
+{
+	static unsigned long long state = 0x243F6A8885A308D3ull;
+	state ^= state >> 12;
+	state ^= state << 25;
+	state ^= state >> 27;
+	return state * 0x2545f4914f6cdd1dull;
+}
+
 #endif

@@ -10,7 +10,8 @@
  *               needing triple indirect blocks and i_size_high, symlinks, an empty file),
  *               nested lookups, readdir of a 300-entry directory (hash-indexed by e2fsck -D),
  *               errors (-ENOENT, -ENOTDIR, -ELOOP, -EISDIR), and a read-only mount changes nothing.
- *  - write_*:   create, grow across direct/indirect/double/triple blocks, truncate, mkdir,
+ *  - write_*:   create, grow across direct/indirect/double/triple blocks, truncate (a long
+ *               one yields the core every EXT2_FREES_PER_YIELD blocks), mkdir,
  *               rmdir, unlink, rename (same dir, across dirs, over a file, over an empty dir,
  *               refusals), an indexed directory modified, the disk filled to -ENOSPC and
  *               emptied again. After sync (still mounted) and after unmount `e2fsck -fn` must
@@ -72,6 +73,13 @@ void *kzalloc(size_t size)
 void kfree(void *p)
 {
 	free(p);
+}
+
+static unsigned yields; /* thread_yield calls so far */
+
+void thread_yield(void)
+{
+	yields++;
 }
 
 static uint32_t clock_now(void)
@@ -805,6 +813,17 @@ static void test_write(unsigned bs)
 	CHECK_EQ(t.ops->sync(&t.m), 0);
 	CHECK_EQ(fsck(img), 0);
 	CHECK_EQ(do_unlink(&t, "huge3"), 0);
+
+	/* a long free gives the core back now and then: one yield per EXT2_FREES_PER_YIELD */
+	static char block[4096];
+	CHECK_EQ(do_create(&t, "long", &ino), 0);
+	memset(block, 'L', bs);
+	for (uint64_t off = 0; off < 1000ull * bs; off += bs)
+		REQUIRE(t.ops->write(&t.m, ino, off, block, bs) == (ssize_t)bs);
+	unsigned before = yields;
+	CHECK_EQ(t.ops->truncate(&t.m, ino, 0), 0);
+	CHECK(yields - before >= 1000 / 256);
+	CHECK_EQ(do_unlink(&t, "long"), 0);
 
 	/* truncate down, up, and write past a hole */
 	REQUIRE(walk(&t, "big.bin", &ino) == 0);

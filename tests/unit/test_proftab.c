@@ -18,16 +18,6 @@
 #define TEXT_LO 0x1000u
 #define TEXT_HI 0x2000u
 
-static uint64_t rng_state = 0x243F6A8885A308D3ull;
-
-static uint64_t rng(void) /* xorshift64*: the same sequence on every run */
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
 /* A fake stack of n words on the heap, so that AddressSanitizer sees any read past it. */
 static uint64_t *stack_new(size_t n, struct proftab_bounds *b)
 {
@@ -191,34 +181,34 @@ TEST(walk_random_never_reads_outside)
 	enum { TEXT_SIZE = 0x400 };
 	text = malloc(TEXT_SIZE);
 	for (size_t i = 0; i < TEXT_SIZE; i++)
-		text[i] = rng() % 8 ? (uint8_t)rng() : 0xE8;
+		text[i] = test_rng() % 8 ? (uint8_t)test_rng() : 0xE8;
 	uint64_t lo = (uintptr_t)text, hi = lo + TEXT_SIZE;
 	for (int round = 0; round < 100000; round++) {
 		struct proftab_bounds b;
-		size_t n = 2 + rng() % 40;
+		size_t n = 2 + test_rng() % 40;
 		uint64_t *s = stack_new(n, &b), pc[PROFTAB_DEPTH];
 		b.text_lo = lo;
 		b.text_hi = hi;
 		b.func_of = block_func_of;
 		for (size_t i = 0; i < n; i++) {
-			switch (rng() % 4) {
+			switch (test_rng() % 4) {
 			case 0:
-				s[i] = b.stack_lo + rng() % (n * 8 + 16) - 8;
+				s[i] = b.stack_lo + test_rng() % (n * 8 + 16) - 8;
 				break;
 			case 1:
-				s[i] = lo + rng() % (TEXT_SIZE + 64);
+				s[i] = lo + test_rng() % (TEXT_SIZE + 64);
 				break;
 			case 2:
-				s[i] = b.stack_lo + (rng() % n) * 8;
+				s[i] = b.stack_lo + (test_rng() % n) * 8;
 				break;
 			default:
-				s[i] = rng();
+				s[i] = test_rng();
 			}
 		}
-		uint64_t rbp = b.stack_lo + rng() % (n * 8 + 32) - 16;
-		uint64_t rip = lo + rng() % (TEXT_SIZE + 16);
-		if (rng() % 2) /* a stack pointer above the stack, or misaligned */
-			b.stack_lo += rng() % 2 ? n * 8 : 4;
+		uint64_t rbp = b.stack_lo + test_rng() % (n * 8 + 32) - 16;
+		uint64_t rip = lo + test_rng() % (TEXT_SIZE + 16);
+		if (test_rng() % 2) /* a stack pointer above the stack, or misaligned */
+			b.stack_lo += test_rng() % 2 ? n * 8 : 4;
 		unsigned d = proftab_walk(pc, PROFTAB_DEPTH, rip, rbp, &b);
 		CHECK(d >= 1 && d <= PROFTAB_DEPTH);
 		for (unsigned i = 1; i < d; i++)
@@ -296,15 +286,15 @@ TEST(table_random_against_model)
 	struct proftab t;
 	proftab_init(&t, slots, NSLOTS);
 	for (unsigned i = 0; i < NSTACKS; i++) {
-		depth[i] = 1 + rng() % PROFTAB_DEPTH;
+		depth[i] = 1 + test_rng() % PROFTAB_DEPTH;
 		for (unsigned j = 0; j < depth[i]; j++)
-			stacks[i][j] =
-			        TEXT_LO + rng() % 64; /* small alphabet: many shared prefixes */
-		stacks[i][0] = TEXT_LO + i;           /* but every stack distinct */
+			stacks[i][j] = TEXT_LO +
+			               test_rng() % 64; /* small alphabet: many shared prefixes */
+		stacks[i][0] = TEXT_LO + i;             /* but every stack distinct */
 	}
 	uint64_t lost = 0;
 	for (unsigned k = 0; k < NSAMPLES; k++) {
-		unsigned i = (unsigned)(rng() % NSTACKS);
+		unsigned i = (unsigned)(test_rng() % NSTACKS);
 		if (proftab_add(&t, stacks[i], depth[i]))
 			want[i]++;
 		else

@@ -180,8 +180,11 @@ TEST(multibulk_errors)
 			test_failed_++;
 		}
 	}
-	/* the largest count is fine */
-	CHECK_EQ(parse("*1048576\r\n"), RESP_MORE);
+	/* the largest count is fine, but a million arguments cannot fit in the request limit */
+	CHECK_EQ(parse("*1048576\r\n"), RESP_ERROR);
+	CHECK_STR(res.error, "ERR Protocol error: request above the limit of 8388608 bytes");
+	CHECK_EQ(parse("*381299\r\n"), RESP_MORE);
+	CHECK_EQ(parse("*381300\r\n"), RESP_ERROR);
 	/* an error is final */
 	struct resp_parser p;
 	char bad[] = "*x\r\n*1\r\n$4\r\nping\r\n";
@@ -228,7 +231,8 @@ TEST(limits)
 	char *req = big_request(count, &len);
 	resp_parser_init(&p);
 	CHECK_EQ(resp_parse(&p, req, len), RESP_ERROR);
-	CHECK_STR(p.error, "ERR Protocol error: request above the limit of 8388608 bytes");
+	CHECK_STR(p.error ? p.error : "(none)",
+	          "ERR Protocol error: request above the limit of 8388608 bytes");
 	resp_parser_free(&p);
 	free(req);
 	/* one bulk fewer fits */
@@ -370,6 +374,93 @@ TEST(many_args)
 	free(req);
 }
 
+/* "*<n>\r\n" and n empty bulks (malloc'd; its length in *len). */
+static char *empty_args(size_t n, size_t *len)
+{
+	char *req = malloc(32 + n * 6);
+	size_t k = (size_t)sprintf(req, "*%zu\r\n", n);
+	for (size_t i = 0; i < n; i++, k += 6)
+		memcpy(req + k, "$0\r\n\r\n", 6);
+	*len = k;
+	return req;
+}
+
+/* Feeds req[0..len) in pieces of `step` bytes; after each, the request's bytes so far and the
+ * parser's argument list must stay within RESP_MAX_REQUEST. Returns the last status. */
+static int feed_bounded(struct resp_parser *p, char *req, size_t len, size_t step)
+{
+	int rc = RESP_MORE;
+	for (size_t have = 0; have < len && rc == RESP_MORE;) {
+		have = have + step < len ? have + step : len;
+		rc = resp_parse(p, req, have);
+		size_t list = p->cap * sizeof(struct resp_arg);
+		if (have + list > RESP_MAX_REQUEST) {
+			fprintf(stderr, "  %zu bytes and a list of %zu entries (%zu bytes)\n", have,
+			        p->cap, list);
+			test_failed_++;
+			return rc;
+		}
+	}
+	return rc;
+}
+
+/* req[0..len), fed in pieces of `step` bytes, is refused for the request limit. */
+static void check_too_big(char *req, size_t len, size_t step)
+{
+	struct resp_parser p;
+	resp_parser_init(&p);
+	CHECK_EQ(feed_bounded(&p, req, len, step), RESP_ERROR);
+	CHECK_STR(p.error ? p.error : "(none)",
+	          "ERR Protocol error: request above the limit of 8388608 bytes");
+	resp_parser_free(&p);
+}
+
+/*
+ * The hole of issue 10: "*1048576" and a million empty arguments (6 MiB) made a 16 MiB
+ * argument list. The list counts against the request limit, 16 bytes an argument: a count
+ * that cannot fit is refused at once, and the list never holds more than the request allows.
+ */
+TEST(argument_list_counts)
+{
+	size_t len;
+	char *req = empty_args(RESP_MAX_ARGS, &len);
+	size_t steps[] = { len, 1 << 16, 4093 };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		check_too_big(req, len, steps[i]);
+	free(req);
+
+	/* at the limit exactly, and one argument past it */
+	size_t n = 1;
+	for (;;) {
+		char head[32];
+		size_t h = (size_t)sprintf(head, "*%zu\r\n", n + 1);
+		if (h + (n + 1) * (6 + sizeof(struct resp_arg)) > RESP_MAX_REQUEST)
+			break;
+		n++;
+	}
+	req = empty_args(n, &len);
+	CHECK_EQ(len + n * sizeof(struct resp_arg) <= RESP_MAX_REQUEST, 1);
+	struct resp_parser p;
+	resp_parser_init(&p);
+	CHECK_EQ(feed_bounded(&p, req, len, len), RESP_DONE);
+	CHECK_EQ(p.argc, n);
+	CHECK_EQ(p.used, len);
+	resp_parser_free(&p);
+	free(req);
+	req = empty_args(n + 1, &len);
+	check_too_big(req, len, len);
+	free(req);
+
+	/* an inline line of half a million one-letter words: 1 MiB, and an 8 MiB list */
+	len = 1 << 20;
+	req = malloc(len);
+	for (size_t i = 0; i < len; i += 2)
+		memcpy(req + i, "a ", 2);
+	req[len - 1] = '\n';
+	check_too_big(req, len, len);
+	free(req);
+}
+
 TEST(numbers)
 {
 	long long v;
@@ -499,6 +590,7 @@ int main(void)
 	RUN(inline_commands);
 	RUN(pipelining);
 	RUN(many_args);
+	RUN(argument_list_counts);
 	RUN(numbers);
 	RUN(writers);
 	RUN(borrowed_buffer);
