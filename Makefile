@@ -382,8 +382,9 @@ bench-boot: deps
 	$(Q)$(MAKE) --no-print-directory -j2 all $(BUILD)/floor.elf $(BUILD)/test-idle.elf
 	$(Q)ci/bench-boot
 
-# wrk against examples/httpd and against a Linux guest (same QEMU, same vCPUs, multiqueue tap),
-# 1/2/4 cores: markdown table and build/bench-net.png.
+# wrk against examples/httpd and against a tuned Linux guest (same QEMU, same vCPUs, multiqueue
+# tap), 1/2/4 cores, 5 interleaved runs, then the single-vCPU spread study: raw results in
+# docs/bench/net.json, the README's tables and docs/img/bench-net.png from them (ci/bench-report).
 bench-net: deps
 	$(Q)ci/deps bench
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/httpd.elf $(BUILD)/initrd-httpd.cpio
@@ -391,7 +392,8 @@ bench-net: deps
 	$(Q)ci/bench-net
 
 # redis-benchmark SET/GET, with and without pipelining, against examples/kvstore and against
-# Debian's redis-server in the Linux guest (same QEMU, same vCPUs, multiqueue tap), 1/2/4 cores.
+# Debian's redis-server in the tuned Linux guest, one process and one per vCPU (same QEMU, same
+# vCPUs, multiqueue tap), 1/2/4 cores, 5 interleaved runs: docs/bench/kv.json and the README's table.
 bench-kv: deps
 	$(Q)ci/deps bench
 	$(Q)$(MAKE) --no-print-directory -j2 $(BUILD)/kvstore.elf

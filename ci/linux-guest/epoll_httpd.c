@@ -3,10 +3,30 @@
  * written the usual Linux way. One thread per CPU, pinned, each with its own SO_REUSEPORT
  * listener and its own epoll loop (shared nothing, like isle).
  *
- *   epoll_httpd [PORT [THREADS]]      (default 80, one thread per online CPU)
+ *   epoll_httpd [-t] [-f FILE] [PORT [THREADS]]   (default 80, one thread per online CPU)
+ *
+ * -f  serve FILE's bytes (read once at start) as the page at /, instead of the built-in page:
+ *     the benchmark gives it isle httpd's index.html, so both answer with the same body.
+ * -t  tuned, as a Linux engineer would run it (ci/linux-guest/tune does the rest: each queue's
+ *     interrupt and XPS on its own CPU):
+ *     - a connection is accepted by the thread of the CPU that received it, the CPU whose NIC
+ *       queue the device's RSS hash chose, so the packets, the socket and the thread stay on
+ *       one CPU, as in isle. The listeners are created in CPU order (listener i is index i of
+ *       the reuseport group) and a classic BPF program attached to the group
+ *       (SO_ATTACH_REUSEPORT_CBPF) returns the receiving CPU: A = SKF_AD_CPU; return A. (An
+ *       index past the last listener falls back to the hash.) SO_INCOMING_CPU on each
+ *       listener would steer the same way on this kernel (6.1.x honours it within a reuseport
+ *       group since a late-2022 fix); the program says it outright and needs no such fix;
+ *     - no syscall that is known to be useless: one recv per readable event (after a short
+ *       read the socket is empty, and level-triggered epoll says when it is not), and
+ *       epoll_ctl only when the events of interest change (not after every response).
+ *     Without -t: the plain SO_REUSEPORT hash, recv until EAGAIN and an epoll_ctl per
+ *     response, the server this benchmark used before (kept for comparison).
  *
  * GET or HEAD /       a small HTML page (keep-alive; pipelined requests are answered in order)
- * GET /stats          JSON: {"cores":[{"core":0,"connections":N,"requests":N},...]}
+ * GET /stats          JSON: {"cores":[{"core":0,"connections":N,"requests":N,"foreign":N},...]}
+ *                     (foreign: connections whose packets were last handled by another CPU
+ *                     when they were accepted, SO_INCOMING_CPU; 0 when steering works)
  * other paths 404, other methods 405; a malformed request 400; headers over 8 KiB 431; a
  * body over 64 KiB 413 (these three close the connection)
  *
@@ -14,6 +34,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -34,23 +55,32 @@
 #define MAX_BODY 65536 /* request bodies larger than this get 413 */
 #define MAX_EVENTS 256
 
-static const char PAGE[] = "<!DOCTYPE html>\n"
-                           "<html><head><title>isle</title></head>\n"
-                           "<body><h1>Hello from isle</h1>\n"
-                           "<p>A shared-nothing multicore unikernel. This page is served by one "
-                           "of its cores.</p></body></html>\n";
+static const char default_page[] =
+        "<!DOCTYPE html>\n"
+        "<html><head><title>isle</title></head>\n"
+        "<body><h1>Hello from isle</h1>\n"
+        "<p>A shared-nothing multicore unikernel. This page is served by one "
+        "of its cores.</p></body></html>\n";
 
+/* Written by its thread only, read by whichever thread answers /stats (relaxed loads: the
+   numbers only need to be whole, not current); one cache line each. */
 struct stats {
 	unsigned long connections, requests;
-	char pad[64 - 2 * sizeof(unsigned long)];
+	unsigned long foreign; /* accepted with SO_INCOMING_CPU != the thread's CPU */
+	char pad[64 - 3 * sizeof(unsigned long)];
 };
 
 static struct stats stats[MAX_THREADS];
+static int listeners[MAX_THREADS]; /* listener i, for thread i on CPU i */
 static int nthreads;
 static int port = 80;
+static int tuned;                       /* -t */
+static const char *page = default_page; /* the body of / */
+static size_t page_len = sizeof default_page - 1;
 
 struct conn {
 	int fd;
+	unsigned events; /* the epoll events registered for fd */
 	size_t in_len;
 	size_t skip; /* body bytes of the current request still to discard */
 	size_t out_len, out_off;
@@ -95,14 +125,16 @@ static void error(struct conn *c, int status, const char *reason)
 
 static void send_stats(struct conn *c, int head, int keep)
 {
-	char body[64 * MAX_THREADS + 32];
+	char body[128 * MAX_THREADS + 32];
 	size_t n = (size_t)snprintf(body, sizeof body, "{\"cores\":[");
 	for (int i = 0; i < nthreads; i++)
 		n += (size_t)snprintf(body + n, sizeof body - n,
-		                      "%s{\"core\":%d,\"connections\":%lu,\"requests\":%lu}",
+		                      "%s{\"core\":%d,\"connections\":%lu,\"requests\":%lu,"
+		                      "\"foreign\":%lu}",
 		                      i ? "," : "", i,
 		                      __atomic_load_n(&stats[i].connections, __ATOMIC_RELAXED),
-		                      __atomic_load_n(&stats[i].requests, __ATOMIC_RELAXED));
+		                      __atomic_load_n(&stats[i].requests, __ATOMIC_RELAXED),
+		                      __atomic_load_n(&stats[i].foreign, __ATOMIC_RELAXED));
 	n += (size_t)snprintf(body + n, sizeof body - n, "]}\n");
 	respond(c, 200, "OK", "application/json", body, n, head, keep);
 }
@@ -212,7 +244,7 @@ static int process(struct conn *c, struct stats *st)
 			respond(c, 405, "Method Not Allowed", "text/plain",
 			        "405 Method Not Allowed\n", 23, 0, keep);
 		} else if (tlen == 1 || (tlen == 11 && memcmp(sp1 + 1, "/index.html", 11) == 0)) {
-			respond(c, 200, "OK", "text/html", PAGE, sizeof PAGE - 1, head, keep);
+			respond(c, 200, "OK", "text/html", page, page_len, head, keep);
 		} else if (tlen == 6 && memcmp(sp1 + 1, "/stats", 6) == 0) {
 			send_stats(c, head, keep);
 		} else {
@@ -257,14 +289,7 @@ static void *worker(void *arg)
 	CPU_SET(id, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 
-	int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	setsockopt(ls, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4096) < 0) {
-		perror("epoll_httpd: bind/listen");
-		exit(1);
-	}
+	int ls = listeners[id], one = 1;
 	int ep = epoll_create1(0);
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
@@ -284,7 +309,14 @@ static void *worker(void *arg)
 					nc->fd = fd;
 					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 					st->connections++;
-					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
+					int cpu = -1;
+					socklen_t len = sizeof cpu;
+					if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu,
+					               &len) == 0 &&
+					    cpu >= 0 && cpu != id)
+						st->foreign++;
+					nc->events = EPOLLIN | EPOLLRDHUP;
+					struct epoll_event e = { .events = nc->events,
 						                 .data.ptr = nc };
 					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 				}
@@ -307,12 +339,17 @@ static void *worker(void *arg)
 					ssize_t r = recv(c->fd, c->in + c->in_len,
 					                 IN_SIZE - c->in_len, 0);
 					if (r > 0) {
+						size_t asked = IN_SIZE - c->in_len;
 						c->in_len += (size_t)r;
 						if (process(c, st) < 0) {
 							dead = 1;
 							break;
 						}
 						if (c->closing)
+							break;
+						/* A short read emptied the socket: the next recv would only
+						   say EAGAIN, and epoll reports new data anyway. */
+						if (tuned && (size_t)r < asked)
 							break;
 						continue;
 					}
@@ -330,14 +367,19 @@ static void *worker(void *arg)
 				else if (f == 1 && c->closing) {
 					shutdown(c->fd, SHUT_WR);
 					c->draining = 1;
-					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
+					c->events = EPOLLIN | EPOLLRDHUP;
+					struct epoll_event e = { .events = c->events,
 						                 .data.ptr = c };
 					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
 				} else {
-					struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP |
-						                           (f == 0 ? EPOLLOUT : 0),
-						                 .data.ptr = c };
-					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
+					unsigned want =
+					        EPOLLIN | EPOLLRDHUP | (f == 0 ? EPOLLOUT : 0);
+					if (!tuned || want != c->events) {
+						struct epoll_event e = { .events = want,
+							                 .data.ptr = c };
+						epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e);
+						c->events = want;
+					}
 				}
 			}
 			if (dead)
@@ -347,8 +389,64 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The whole of file path, in a static buffer; exits if it cannot be read. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	static char buf[OUT_SIZE / 2];
+	if (!f || (*len = fread(buf, 1, sizeof buf, f)) == 0 || !feof(f)) {
+		fprintf(stderr, "epoll_httpd: cannot read %s (at most %zu bytes)\n", path,
+		        sizeof buf);
+		exit(1);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Listener i joins the port's reuseport group as its i-th member: in CPU order, one at a
+   time, before any thread runs. */
+static int listener(void)
+{
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 4096) < 0) {
+		perror("epoll_httpd: bind/listen");
+		exit(1);
+	}
+	return ls;
+}
+
+/* The group's choice of listener for a new connection: the index of the CPU that received
+   its SYN (one program for the whole group, attached through any member). */
+static void steer_by_cpu(int ls)
+{
+	struct sock_filter code[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU) },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+	if (setsockopt(ls, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) < 0) {
+		perror("epoll_httpd: SO_ATTACH_REUSEPORT_CBPF");
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	for (int o; (o = getopt(argc, argv, "tf:")) != -1;) {
+		if (o == 't') {
+			tuned = 1;
+		} else if (o == 'f') {
+			page = read_file(optarg, &page_len);
+		} else {
+			fprintf(stderr, "usage: epoll_httpd [-t] [-f FILE] [PORT [THREADS]]\n");
+			return 2;
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc > 1)
 		port = atoi(argv[1]);
 	nthreads = argc > 2 ? atoi(argv[2]) : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -357,10 +455,15 @@ int main(int argc, char **argv)
 	if (nthreads > MAX_THREADS)
 		nthreads = MAX_THREADS;
 	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < nthreads; i++)
+		listeners[i] = listener();
+	if (tuned)
+		steer_by_cpu(listeners[0]);
 	pthread_t t[MAX_THREADS];
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
-	printf("epoll_httpd: port %d, %d threads\n", port, nthreads);
+	printf("epoll_httpd: port %d, %d threads, %s\n", port, nthreads,
+	       tuned ? "tuned (listener of the receiving CPU)" : "plain SO_REUSEPORT");
 	fflush(stdout);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
