@@ -31,7 +31,6 @@ uintptr_t core_window[MAX_CORES];      /* [I] */
 struct kconfig kconfig = { .loglevel = LOG_INFO, .watchdog_ms = WATCHDOG_MS_DEFAULT };
 
 static struct cmdline_list mmio_devices;         /* [I] virtio_mmio.device= (for the drivers) */
-static struct net_config net_config;             /* [I] ip=, gw=, mask= */
 static uint32_t cores_ready __cacheline_aligned; /* [a] cores that finished start-up */
 
 /* Another core's copy of a PERCORE object: the same offset in that core's window, which the
@@ -59,6 +58,9 @@ static const char *const apic_modes[] = { "auto", "xapic", NULL };
 static const char *const timer_modes[] = { "auto", "oneshot", NULL };
 static const char *const watchdog_actions[] = { "log", "panic", NULL };
 
+/* The options declared outside kernel/ with CMDLINE_OPTION (linker.ld collects them). */
+extern const struct cmdline_opt __cmdline_opts_start[], __cmdline_opts_end[];
+
 int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 {
 	const struct cmdline_opt opts[] = {
@@ -72,12 +74,6 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		  "auto (default: x2APIC if the CPU has it); xapic: the xAPIC (MMIO) even so" },
 		{ "timer", CMDLINE_ENUM, &kconfig.timer, 0, 0, timer_modes,
 		  "auto (default: TSC-deadline if offered); oneshot: the LAPIC one-shot timer" },
-		{ "ip", CMDLINE_STR, &net_config.ip, 0, 0, NULL,
-		  "IPv4 address, e.g. ip=10.0.2.15 (default: DHCP)" },
-		{ "gw", CMDLINE_STR, &net_config.gw, 0, 0, NULL,
-		  "default gateway, e.g. gw=10.0.2.2" },
-		{ "mask", CMDLINE_STR, &net_config.mask, 0, 0, NULL,
-		  "netmask, e.g. mask=255.255.255.0 (the default)" },
 		{ "virtio_mmio.device", CMDLINE_LIST, &mmio_devices, 0, 0, NULL,
 		  "a virtio-mmio device, size@base:irq (added by QEMU microvm)" },
 		{ "profile", CMDLINE_UINT, &kconfig.profile_hz, 0, PROFILE_HZ_MAX, NULL,
@@ -89,9 +85,19 @@ int kernel_parse_cmdline(char *line, char *err, size_t errlen)
 		{ "watchdog_action", CMDLINE_ENUM, &kconfig.watchdog_action, 0, 0, watchdog_actions,
 		  "what a stuck core's report does: log (default) or panic (status 100)" },
 	};
+	/* The kernel's options, then those of the subsystems linked into this image. */
+	size_t extra = (size_t)(__cmdline_opts_end - __cmdline_opts_start);
+	struct cmdline_opt all[ARRAY_SIZE(opts) + CMDLINE_EXTRA_MAX];
+	if (extra > CMDLINE_EXTRA_MAX) {
+		ksnprintf(err, errlen, "the image declares %zu options of its own (at most %u)",
+		          extra, CMDLINE_EXTRA_MAX);
+		return -EINVAL;
+	}
+	memcpy(all, opts, sizeof(opts));
+	memcpy(all + ARRAY_SIZE(opts), __cmdline_opts_start, extra * sizeof(*all));
 	kconfig.argv[0] = "isle";
 	int argc = 0;
-	int err_code = cmdline_parse(line, opts, ARRAY_SIZE(opts), &argc, kconfig.argv + 1,
+	int err_code = cmdline_parse(line, all, ARRAY_SIZE(opts) + extra, &argc, kconfig.argv + 1,
 	                             (int)ARRAY_SIZE(kconfig.argv) - 2, err, errlen);
 	kconfig.argc = argc + 1;
 	if (err_code)
@@ -244,11 +250,6 @@ __noreturn void kernel_core_start(unsigned core)
 	/* Release: this core's start-up happens before the boot core reads the count. */
 	__atomic_fetch_add(&cores_ready, 1, __ATOMIC_RELEASE);
 	sched_run();
-}
-
-const struct net_config *kernel_net_config(void)
-{
-	return &net_config;
 }
 
 const struct cmdline_list *kernel_mmio_devices(void)

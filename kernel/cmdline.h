@@ -73,4 +73,20 @@ struct cmdline_opt {
 int cmdline_parse(char *line, const struct cmdline_opt *opts, size_t nopts, int *argc, char **argv,
                   int max_argv, char *err, size_t errlen);
 
+/*
+ * An option that belongs to a subsystem outside kernel/ (net/addr.c: ip=, gw=, mask=), declared
+ * next to the code that reads it:
+ *
+ *     CMDLINE_OPTION(ip, { "ip", CMDLINE_STR, &cfg.ip, 0, 0, NULL, "IPv4 address" });
+ *
+ * The entry goes to the .cmdline_opts section, and the boot core parses the line against the
+ * kernel's own options and every entry there. So an image accepts an option only if the code
+ * that uses it is linked in: hello, which has no network, says "unknown option 'ip'".
+ * At most CMDLINE_EXTRA_MAX entries in an image (boot fails, saying so, past that).
+ */
+#define CMDLINE_EXTRA_MAX 16
+#define CMDLINE_OPTION(id_, ...)                          \
+	static const struct cmdline_opt cmdline_opt_##id_ \
+	        __attribute__((used, section(".cmdline_opts"), aligned(8))) = __VA_ARGS__
+
 #endif

@@ -74,14 +74,6 @@ struct kconfig {
 };
 extern struct kconfig kconfig;
 
-/* Network options (ip=, gw=, mask=), as typed; NULL when absent (DHCP). */
-struct net_config {
-	const char *ip;   /* this VM's IPv4 address */
-	const char *gw;   /* default gateway */
-	const char *mask; /* netmask (default 255.255.255.0) */
-};
-const struct net_config *kernel_net_config(void);
-
 /* virtio_mmio.device= options (QEMU microvm adds one per device). */
 struct cmdline_list;
 const struct cmdline_list *kernel_mmio_devices(void);

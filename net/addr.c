@@ -3,6 +3,7 @@
  */
 #include <string.h>
 #include <isle/msg.h>
+#include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/coreset.h"
@@ -11,6 +12,19 @@
 #include "lwip/netif.h"
 #include "net/addr.h"
 
+/* The network options, as typed (NULL when absent: DHCP); net/ owns them, the kernel's parser
+ * fills them at boot (kernel/cmdline.h, CMDLINE_OPTION). */
+static struct {
+	const char *ip;   /* this VM's IPv4 address, or one per NIC: ip=A,B,... */
+	const char *gw;   /* default gateway (the same, per NIC) */
+	const char *mask; /* netmask (default 255.255.255.0) */
+} cfg;                    /* [I] */
+CMDLINE_OPTION(ip, { "ip", CMDLINE_STR, &cfg.ip, 0, 0, NULL,
+                     "IPv4 address, e.g. ip=10.0.2.15, or one per NIC (default: DHCP)" });
+CMDLINE_OPTION(gw, { "gw", CMDLINE_STR, &cfg.gw, 0, 0, NULL, "default gateway, e.g. gw=10.0.2.2" });
+CMDLINE_OPTION(mask, { "mask", CMDLINE_STR, &cfg.mask, 0, 0, NULL,
+                       "netmask, e.g. mask=255.255.255.0 (the default)" });
+
 PERCORE static struct netif *own;     /* [o] this core's interface on the NIC, or NULL */
 PERCORE static bool shared_nic;       /* [o] the NIC is shared: core 0 speaks for all */
 PERCORE static struct msg lease;      /* [o] core 0: the last lease, as sent to the others */
@@ -18,7 +32,7 @@ PERCORE static struct coreset untold; /* [o] core 0: cores not told the last lea
 
 bool net_addr_dhcp(void)
 {
-	return kernel_net_config()->ip == NULL;
+	return cfg.ip == NULL;
 }
 
 /*
@@ -50,19 +64,18 @@ static bool list_item(const char *list, unsigned i, char *out, size_t len)
 /* NIC nic's static address from ip=, gw=, mask=; false, said in the log, if it has none. */
 static bool static_address(unsigned nic, ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
 {
-	const struct net_config *cfg = kernel_net_config();
 	char s[20];
-	if (!list_item(cfg->ip, nic, s, sizeof(s))) {
-		log_error("net: ip=%s names no address for NIC %u; no address", cfg->ip, nic);
+	if (!list_item(cfg.ip, nic, s, sizeof(s))) {
+		log_error("net: ip=%s names no address for NIC %u; no address", cfg.ip, nic);
 		return false;
 	}
 	if (!ip4addr_aton(s, ip)) {
-		log_error("net: ip=%s: '%s' is not an IPv4 address; no address", cfg->ip, s);
+		log_error("net: ip=%s: '%s' is not an IPv4 address; no address", cfg.ip, s);
 		return false;
 	}
-	if (!list_item(cfg->mask, nic, s, sizeof(s)) || !ip4addr_aton(s, mask))
+	if (!list_item(cfg.mask, nic, s, sizeof(s)) || !ip4addr_aton(s, mask))
 		IP4_ADDR(mask, 255, 255, 255, 0);
-	if (!list_item(cfg->gw, nic, s, sizeof(s)) || !ip4addr_aton(s, gw))
+	if (!list_item(cfg.gw, nic, s, sizeof(s)) || !ip4addr_aton(s, gw))
 		ip4_addr_set_zero(gw);
 	return true;
 }
