@@ -131,6 +131,7 @@ static void doorbell(unsigned dst)
 	 * in msg_set_idle. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	inbox_mark(&inboxes[dst], core_id());
+	/* Relaxed: the fence above orders it after our push; msg_set_idle stores it. */
 	if (__atomic_load_n(&flags[dst].idle, __ATOMIC_RELAXED)) {
 		stats.doorbells++;
 		arch_doorbell(dst);
@@ -257,6 +258,7 @@ bool msg_pending(void)
 
 void msg_set_idle(bool idle)
 {
+	/* Relaxed: read by senders in doorbell(); the fence below orders it when going idle. */
 	__atomic_store_n(&flags[core_id()].idle, idle, __ATOMIC_RELAXED);
 	/* Full fence: the idle flag must be visible before we look at the rings one last time
 	 * (pairs with the fence in doorbell()). Not needed when waking up. */

@@ -490,6 +490,7 @@ static void idle(void)
 			 * reason to look for work, so halt again (timer.c). */
 			profile_halt(true);
 			watchdog_halt(true);
+			/* Relaxed: read by sched_stats_of on other cores, a statistic (struct sched). */
 			__atomic_store_n(&S.halted_at, t0, __ATOMIC_RELAXED);
 			do {
 				cpu_idle_wait(); /* returns with interrupts on */
@@ -498,6 +499,7 @@ static void idle(void)
 			watchdog_halt(false);
 			profile_halt(false);
 			uint64_t t1 = now_ns();
+			/* Relaxed, as above: the halt is over for sched_stats_of. */
 			__atomic_store_n(&S.halted_at, 0, __ATOMIC_RELAXED);
 			S.stats.idle_ns += t1 - t0;
 			S.stats.wakeups++;
@@ -541,6 +543,7 @@ static void stats_of(const struct sched *s, struct sched_stats *out)
 {
 	*out = s->stats;
 	uint64_t now = now_ns(), up = now - s->start_ns;
+	/* Relaxed: s may be another core's, which stores it while we read (struct sched). */
 	uint64_t halted = __atomic_load_n(&s->halted_at, __ATOMIC_RELAXED);
 	if (halted && halted < now)
 		out->idle_ns += now - halted; /* another core, halted right now */

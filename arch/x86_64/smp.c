@@ -70,6 +70,7 @@ void arch_start_cores(void)
 		p->stack = cd->stack_top;
 		p->entry = (uint64_t)(uintptr_t)ap_entry;
 		p->core = c;
+		/* Relaxed: no core runs that could read it; the ICR write below orders it first. */
 		__atomic_store_n(&ap_started, 0, __ATOMIC_RELAXED);
 		/* The parameter stores must be visible before the core can run: the ICR write that
 		 * starts it is ordered after them (apic.c fences for x2APIC; xAPIC MMIO is ordered).
