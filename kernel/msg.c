@@ -61,7 +61,9 @@ static struct core_flag *flags;       /* [I] pointer to ncores flags */
 static struct inbox *inboxes;         /* [I] pointer to ncores inboxes; their bits are [a] */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
-PERCORE static struct msg_stats stats;        /* [o] */
+/* [o] written by this core with plain increments; msg_stats_of reads another core's copy with
+ * plain loads while it may change: a data race (stale or torn counters); should be [a]. */
+PERCORE static struct msg_stats stats;
 PERCORE static struct coreset carry;          /* [o] sources left with messages to take */
 PERCORE static bool in_reply;                 /* [o] a reply handler runs (it may not send) */
 PERCORE static uint32_t barrier_arrived[2];   /* [o] by generation parity */

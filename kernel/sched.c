@@ -51,13 +51,14 @@ struct thread {
 	struct timer sleep;      /* [o] sleep timer */
 };
 
-/* A thread waiting on another core's answer keeps this on its own stack. */
+/* A thread waiting on another core's answer keeps this on its own stack. Its address goes to
+ * the other core only to come back in the reply: that core never touches it. */
 struct remote_wait {
-	struct thread *waiter; /* the waiting thread */
-	struct thread *thread; /* create: the new thread (NULL on failure) */
-	int ret;               /* join: the exit value */
-	int err;               /* join: 0 or -EINVAL (detached or already joined) */
-	bool done;             /* the answer arrived */
+	struct thread *waiter; /* [o] the waiting thread */
+	struct thread *thread; /* [m] create: the new thread (NULL on failure), from the reply */
+	int ret;               /* [m] join: the exit value, from the reply */
+	int err;               /* [m] join: 0 or -EINVAL (detached or already joined) */
+	bool done;             /* [m] the answer arrived (the reply handler, on this core) */
 };
 
 struct sched {
@@ -69,7 +70,10 @@ struct sched {
 	uint64_t start_ns;            /* [o] when this core started scheduling */
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
-	struct sched_stats stats;            /* [o] */
+	/* [o] written by this core with plain stores, but sched_stats_of reads it (and start_ns)
+	 * from other cores with plain loads while it may change: a data race (counters may be
+	 * stale or, in principle, torn); they should be [a] (relaxed), see percore.h. */
+	struct sched_stats stats;
 	uint64_t halted_at; /* [a] when the halt in progress began, 0 if none: written by the core,
 	                     * read by sched_stats_of on others (relaxed: a counter, no order) */
 };
