@@ -59,7 +59,8 @@ enum { KCONFIG_APIC_AUTO, KCONFIG_APIC_XAPIC };
 enum { KCONFIG_TIMER_AUTO, KCONFIG_TIMER_ONESHOT };
 enum { KCONFIG_WATCHDOG_LOG, KCONFIG_WATCHDOG_PANIC };
 
-struct kconfig { /* [I] set by cmdline parsing on the boot core before the others start */
+/* [I]: set by cmdline parsing on the boot core before the others start. */
+struct kconfig {
 	uint64_t cores; /* cores= : use at most this many cores (0 = all) */
 	int acpi;       /* acpi= : KCONFIG_ACPI_ON, or _OFF to ignore the ACPI tables */
 	int apic;       /* apic= : KCONFIG_APIC_AUTO (x2APIC if the CPU has it), or _XAPIC */
@@ -75,7 +76,8 @@ struct kconfig { /* [I] set by cmdline parsing on the boot core before the other
 extern struct kconfig kconfig;
 
 /* Network options (ip=, gw=, mask=), as typed; NULL when absent (DHCP). */
-struct net_config { /* [I] as kconfig */
+/* [I], as kconfig. */
+struct net_config {
 	const char *ip;   /* this VM's IPv4 address */
 	const char *gw;   /* default gateway */
 	const char *mask; /* netmask (default 255.255.255.0) */
