@@ -26,6 +26,7 @@
 
 struct vfs_mount;
 
+/* [I]: a filesystem's constant table of functions, shared by every core. */
 struct fs_ops {
 	/* The inode named `name` in directory `dir`: -ENOENT, -ENOTDIR (dir is not one). */
 	int (*lookup)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len,

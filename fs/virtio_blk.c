@@ -65,8 +65,8 @@ struct vblk_req {
 	struct thread *waiter;        /* [I] the thread to wake (touched on `core` only) */
 	bool done;                    /* [m] set on `core` when the request completed (directly or
 	                               * by MSG_BLK_DONE); read there by the waiter */
-	int result;                   /* 0 or -EIO, valid when done: written by the queue's core
-	                               * while it owns the request, then sent with MSG_BLK_DONE */
+	int result;                   /* [o] of the queue's core while it owns the request; 0 or
+	                               * -EIO, sent with MSG_BLK_DONE, read on `core` once done */
 	struct vblk_req *next;        /* [o] of the queue's core: in its list of requests waiting
 	                               * for descriptors, or in its done_pending once completed */
 };

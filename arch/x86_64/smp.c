@@ -18,6 +18,8 @@
 #include "kernel/console.h"
 #include "kernel/panic.h"
 
+/* In the trampoline page: written by the boot core before it starts a core, read once by that
+ * core's trampoline; the boot core reuses it only after ap_started (release/acquire). */
 struct trampoline_params {
 	uint64_t boot_cr3; /* bootstrap tables (below 4 GiB) for the mode switch */
 	uint64_t cr3;      /* the core's own tables */
