@@ -16,6 +16,7 @@
 
 #define SECTOR_SIZE 512
 
+/* [I] after the driver's probe (boot core); read by every core. */
 struct blkdev {
 	const char *name; /* [I] "vda" */
 	uint64_t sectors; /* [I] size in 512-byte sectors */

@@ -54,7 +54,7 @@ struct ramfs_node {
 	uint32_t cpio_dev;           /* files: device in the archive (major << 16 ^ minor) */
 };
 
-/* A name in a directory. */
+/* A name in a directory. [I] once ramfs_build returns (it builds the tree on one core). */
 struct ramfs_dent {
 	const char *name;           /* in the archive, not NUL-terminated */
 	uint32_t len;               /* bytes of name, 1..FS_NAME_MAX */
@@ -65,21 +65,22 @@ struct ramfs_dent {
 	struct ramfs_dent *hnext;   /* next in its hash bucket (step 2) */
 };
 
-/* A block the tree is carved from. */
+/* A block the tree is carved from. [I] once ramfs_build returns. */
 struct ramfs_chunk {
 	struct ramfs_chunk *next; /* chunks of this ramfs, newest first */
 	size_t used, size;        /* bytes carved from data[] / available */
 	max_align_t data[];       /* the memory */
 };
 
+/* [I] fields: written only while ramfs_build runs (on one core, before the mount). */
 struct ramfs {
 	struct ramfs_node *root;    /* [I] */
 	struct ramfs_info info;     /* [I] counted in step 3 */
 	struct ramfs_chunk *chunks; /* [I] every block of the tree */
-	struct ramfs_dent **hash;   /* buckets, steps 2-3 only (NULL after) */
-	size_t hash_mask;           /* buckets - 1 */
-	struct ramfs_node *linked;  /* files with nlink > 1 (step 2) */
-	uint64_t next_ino;          /* step 3 */
+	struct ramfs_dent **hash;   /* [I] buckets, steps 2-3 only (NULL after) */
+	size_t hash_mask;           /* [I] buckets - 1 */
+	struct ramfs_node *linked;  /* [I] files with nlink > 1 (step 2) */
+	uint64_t next_ino;          /* [I] step 3 */
 };
 
 /* ---- building -------------------------------------------------------------------------------- */

@@ -26,6 +26,7 @@
 
 struct vfs_mount;
 
+/* [I]: a filesystem's constant table of functions, shared by every core. */
 struct fs_ops {
 	/* The inode named `name` in directory `dir`: -ENOENT, -ENOTDIR (dir is not one). */
 	int (*lookup)(struct vfs_mount *m, uint64_t dir, const char *name, size_t len,
@@ -65,7 +66,8 @@ struct fs_ops {
 struct vfs_mount {
 	char path[64];            /* [I] where it is mounted: "/" or "/disk" */
 	const struct fs_ops *ops; /* [I] */
-	void *priv;               /* [owner] the filesystem's state */
+	void *priv;               /* [I] the filesystem's state; what it points to is [o] of
+	                           * owner (or [I]: a VFS_ANY_CORE mount is read-only) */
 	uint64_t root;            /* [I] inode of its root directory */
 	unsigned owner;           /* [I] core that runs its functions, or VFS_ANY_CORE */
 	bool readonly;            /* [I] writes give -EROFS */
@@ -76,7 +78,8 @@ struct vfs_mount {
 	uint64_t parent_dir;      /* [I] directory of parent holding the mount point */
 	const char *base;         /* [I] last component of path (in path) */
 	size_t base_len;          /* [I] its bytes */
-	bool unmounted;           /* [owner] fs_shutdown has unmounted it (the VM is ending) */
+	bool unmounted;           /* [o] of owner (x_unmount runs there, by message from other
+	                           * cores): fs_shutdown has unmounted it (the VM is ending) */
 };
 
 /* Mounts at most; "/" is one of them. */

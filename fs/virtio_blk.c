@@ -47,19 +47,28 @@
 #define MAX_REQ_BYTES (64 * 1024)
 #define VEC_BLK 0x41
 
-/* One request in flight. Heap memory: the device reads hdr and writes status. */
+/*
+ * One request in flight. Heap memory: the device reads hdr and writes status. It moves between
+ * cores by message, one owner at a time: the requesting core `core` fills it, the queue's core
+ * owns it from MSG_BLK_SUBMIT (or enqueue, when that is the same core) until complete(), and
+ * MSG_BLK_DONE, whose ring publishes result, gives it back. [I] here: set before it is handed
+ * over, then only read (by both cores).
+ */
 struct vblk_req {
-	struct virtio_blk_outhdr hdr; /* [o] type, sector (little-endian, as the device wants) */
-	uint8_t status;               /* written by the device; VBLK_STATUS_UNSET until then */
-	void *data;                   /* identity-mapped data buffer, NULL for a flush */
-	uint32_t len;                 /* bytes of data */
-	struct vblk_dev *dev;         /* the disk */
-	unsigned core;                /* core of the waiting thread */
-	struct thread *waiter;        /* the thread to wake */
-	bool done;                    /* set on `core` when the request completed */
-	int result;                   /* 0 or -EIO, valid when done */
-	struct vblk_req *next;        /* in a queue's list of requests waiting for descriptors, or
-	                               * in done_pending once completed */
+	struct virtio_blk_outhdr hdr; /* [I] type, sector (little-endian, as the device wants) */
+	uint8_t status;               /* the device's: written by it, read by the queue's core
+	                               * after the used index (acquire); VBLK_STATUS_UNSET until */
+	void *data;                   /* [I] identity-mapped data buffer, NULL for a flush */
+	uint32_t len;                 /* [I] bytes of data */
+	struct vblk_dev *dev;         /* [I] the disk */
+	unsigned core;                /* [I] core of the waiting thread */
+	struct thread *waiter;        /* [I] the thread to wake (touched on `core` only) */
+	bool done;                    /* [m] set on `core` when the request completed (directly or
+	                               * by MSG_BLK_DONE); read there by the waiter */
+	int result;                   /* [o] of the queue's core while it owns the request; 0 or
+	                               * -EIO, sent with MSG_BLK_DONE, read on `core` once done */
+	struct vblk_req *next;        /* [o] of the queue's core: in its list of requests waiting
+	                               * for descriptors, or in its done_pending once completed */
 };
 
 /* One request queue: set up by the boot core, then owned by core `index` alone. */
@@ -83,7 +92,7 @@ struct vblk_dev {
 static struct vblk_dev disks[VBLK_MAX_DISKS]; /* [I] after vblk_probe */
 static unsigned ndisks;                       /* [I] */
 
-PERCORE static struct vblk_stats stats[VBLK_MAX_DISKS]; /* requests this core's threads made */
+PERCORE static struct vblk_stats stats[VBLK_MAX_DISKS]; /* [o] requests this core's threads made */
 
 /* ---- boot: probe and set up ---------------------------------------------------------------- */
 

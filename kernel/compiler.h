@@ -32,8 +32,8 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* PERCORE (a variable every core has its own copy of) and percore_of (another core's copy):
- * see the public header. */
+/* PERCORE (a variable every core has its own copy of), percore_of (another core's copy) and
+ * the ownership legend ([o] [I] [m] [a]) every long-lived struct uses: see the public header. */
 #include <isle/percore.h>
 
 #endif

@@ -52,7 +52,7 @@ static void console_unlock(void)
  * interrupted it. Relaxed: only this core's own earlier store can make it true. */
 static bool console_held_here(void)
 {
-	return __atomic_load_n(&console_owner, __ATOMIC_RELAXED) == core_id() + 1;
+	return __atomic_load_n(&console_owner, __ATOMIC_RELAXED) == core_id() + 1; /* see above */
 }
 
 static void write_line(const char *s, size_t n)

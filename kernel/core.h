@@ -59,6 +59,7 @@ enum { KCONFIG_APIC_AUTO, KCONFIG_APIC_XAPIC };
 enum { KCONFIG_TIMER_AUTO, KCONFIG_TIMER_ONESHOT };
 enum { KCONFIG_WATCHDOG_LOG, KCONFIG_WATCHDOG_PANIC };
 
+/* [I]: set by cmdline parsing on the boot core before the others start. */
 struct kconfig {
 	uint64_t cores; /* cores= : use at most this many cores (0 = all) */
 	int acpi;       /* acpi= : KCONFIG_ACPI_ON, or _OFF to ignore the ACPI tables */
@@ -70,7 +71,7 @@ struct kconfig {
 	uint64_t watchdog_ms;     /* watchdog= : report a core so long out of its loop (0 = off) */
 	int watchdog_action;      /* watchdog_action= : KCONFIG_WATCHDOG_LOG, or _PANIC */
 	int argc;                 /* arguments after "--", for main() */
-	char *argv[32];
+	char *argv[32];           /* their strings (in the command line copy) */
 };
 extern struct kconfig kconfig;
 

@@ -51,7 +51,7 @@
 
 /* A free block of a slab; only its first word is used. */
 struct free_block {
-	struct free_block *next; /* next free block of the same slab, NULL at the end */
+	struct free_block *next; /* [o] next free block of the same slab, NULL at the end */
 };
 
 /* The header of a slab, in the last bytes of the slab's own pages. All fields [o]. */
@@ -68,10 +68,10 @@ struct slab {
 
 /* One size class. The table is constant and shared by all cores. */
 struct size_class {
-	uint16_t size;  /* bytes in a block */
-	uint8_t order;  /* a slab is 2^order pages */
-	uint16_t nobj;  /* blocks in a slab */
-	uint32_t recip; /* ceil(2^32 / size), see block_index() */
+	uint16_t size;  /* [I] bytes in a block */
+	uint8_t order;  /* [I] a slab is 2^order pages */
+	uint16_t nobj;  /* [I] blocks in a slab */
+	uint32_t recip; /* [I] ceil(2^32 / size), see block_index() */
 };
 
 #define SLAB_NOBJ(size, order) ((((size_t)PAGE_SIZE << (order)) - sizeof(struct slab)) / (size))

@@ -32,7 +32,7 @@ struct phys_range {
 	uint64_t len;  /* bytes */
 };
 
-/* One core's share. */
+/* One core's share. [I]: planned on the boot core, then read by all (core_mem[]). */
 struct core_share {
 	unsigned nspans;                           /* spans used, at least 1 */
 	struct phys_range span[MEMPLAN_MAX_SPANS]; /* granule aligned; span[0] is the largest */
@@ -49,7 +49,7 @@ struct memplan_req {
 	uint64_t core_min;            /* bytes every core needs in one piece (its span[0]) */
 };
 
-/* The plan. */
+/* The plan. [I] once made (setup.c keeps it). */
 struct memplan {
 	uint64_t shared_base; /* the shared region: [shared_base, + shared_bytes), 4 KiB aligned */
 	uint64_t ram_end;     /* end of the highest span: the owner table covers [0, ram_end) */

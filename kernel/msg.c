@@ -61,7 +61,9 @@ static struct core_flag *flags;       /* [I] pointer to ncores flags */
 static struct inbox *inboxes;         /* [I] pointer to ncores inboxes; their bits are [a] */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
-PERCORE static struct msg_stats stats;        /* [o] */
+/* [o] written by this core with plain increments; msg_stats_of reads another core's copy with
+ * plain loads while it may change: a data race (stale or torn counters); should be [a]. */
+PERCORE static struct msg_stats stats;
 PERCORE static struct coreset carry;          /* [o] sources left with messages to take */
 PERCORE static bool in_reply;                 /* [o] a reply handler runs (it may not send) */
 PERCORE static uint32_t barrier_arrived[2];   /* [o] by generation parity */
@@ -131,6 +133,7 @@ static void doorbell(unsigned dst)
 	 * in msg_set_idle. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	inbox_mark(&inboxes[dst], core_id());
+	/* Relaxed: the fence above orders it after our push; msg_set_idle stores it. */
 	if (__atomic_load_n(&flags[dst].idle, __ATOMIC_RELAXED)) {
 		stats.doorbells++;
 		arch_doorbell(dst);
@@ -257,6 +260,7 @@ bool msg_pending(void)
 
 void msg_set_idle(bool idle)
 {
+	/* Relaxed: read by senders in doorbell(); the fence below orders it when going idle. */
 	__atomic_store_n(&flags[core_id()].idle, idle, __ATOMIC_RELAXED);
 	/* Full fence: the idle flag must be visible before we look at the rings one last time
 	 * (pairs with the fence in doorbell()). Not needed when waking up. */

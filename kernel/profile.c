@@ -241,11 +241,13 @@ void profile_finish(void)
 			dump(out_console);
 			continue;
 		}
-		/* Acquire (here and below): pairs with the release in profile_dump_requested. */
+		/* Acquire (here and in the loop): pairs with the release in profile_dump_requested:
+		 * the core's profile lines are out before we see its count move. */
 		uint32_t before = __atomic_load_n(&profile_done[c].dumps, __ATOMIC_ACQUIRE);
 		arch_profile_ipi(c);
-		for (uint64_t t0 = now_ns();
-		     __atomic_load_n(&profile_done[c].dumps, __ATOMIC_ACQUIRE) == before;) {
+		uint64_t t0 = now_ns();
+		/* Acquire: as above. */
+		while (__atomic_load_n(&profile_done[c].dumps, __ATOMIC_ACQUIRE) == before) {
 			if (now_ns() - t0 > DUMP_WAIT_NS) {
 				char line[96];
 				ksnprintf(line, sizeof(line),

@@ -39,7 +39,8 @@ struct ring {
 	uint32_t ring_nslots __cacheline_aligned; /* [I] number of slots, a power of two */
 	uint32_t ring_mask;                       /* [I] ring_nslots - 1 */
 
-	struct msg ring_slot[] __cacheline_aligned; /* written by P before tail moves, read by C */
+	struct msg ring_slot[] __cacheline_aligned; /* [P] before tail moves past it, then read by
+	                                             * C until head moves past it */
 };
 _Static_assert(offsetof(struct ring, ring_head) - offsetof(struct ring, ring_tail) >= CACHELINE,
                "producer and consumer indexes must not share a cache line");

@@ -51,13 +51,14 @@ struct thread {
 	struct timer sleep;      /* [o] sleep timer */
 };
 
-/* A thread waiting on another core's answer keeps this on its own stack. */
+/* A thread waiting on another core's answer keeps this on its own stack. Its address goes to
+ * the other core only to come back in the reply: that core never touches it. */
 struct remote_wait {
-	struct thread *waiter; /* the waiting thread */
-	struct thread *thread; /* create: the new thread (NULL on failure) */
-	int ret;               /* join: the exit value */
-	int err;               /* join: 0 or -EINVAL (detached or already joined) */
-	bool done;             /* the answer arrived */
+	struct thread *waiter; /* [o] the waiting thread */
+	struct thread *thread; /* [m] create: the new thread (NULL on failure), from the reply */
+	int ret;               /* [m] join: the exit value, from the reply */
+	int err;               /* [m] join: 0 or -EINVAL (detached or already joined) */
+	bool done;             /* [m] the answer arrived (the reply handler, on this core) */
 };
 
 struct sched {
@@ -69,7 +70,10 @@ struct sched {
 	uint64_t start_ns;            /* [o] when this core started scheduling */
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
-	struct sched_stats stats;            /* [o] */
+	/* [o] written by this core with plain stores, but sched_stats_of reads it (and start_ns)
+	 * from other cores with plain loads while it may change: a data race (counters may be
+	 * stale or, in principle, torn); they should be [a] (relaxed), see percore.h. */
+	struct sched_stats stats;
 	uint64_t halted_at; /* [a] when the halt in progress began, 0 if none: written by the core,
 	                     * read by sched_stats_of on others (relaxed: a counter, no order) */
 };
@@ -490,6 +494,7 @@ static void idle(void)
 			 * reason to look for work, so halt again (timer.c). */
 			profile_halt(true);
 			watchdog_halt(true);
+			/* Relaxed: read by sched_stats_of on other cores, a statistic (struct sched). */
 			__atomic_store_n(&S.halted_at, t0, __ATOMIC_RELAXED);
 			do {
 				cpu_idle_wait(); /* returns with interrupts on */
@@ -498,6 +503,7 @@ static void idle(void)
 			watchdog_halt(false);
 			profile_halt(false);
 			uint64_t t1 = now_ns();
+			/* Relaxed, as above: the halt is over for sched_stats_of. */
 			__atomic_store_n(&S.halted_at, 0, __ATOMIC_RELAXED);
 			S.stats.idle_ns += t1 - t0;
 			S.stats.wakeups++;
@@ -541,6 +547,7 @@ static void stats_of(const struct sched *s, struct sched_stats *out)
 {
 	*out = s->stats;
 	uint64_t now = now_ns(), up = now - s->start_ns;
+	/* Relaxed: s may be another core's, which stores it while we read (struct sched). */
 	uint64_t halted = __atomic_load_n(&s->halted_at, __ATOMIC_RELAXED);
 	if (halted && halted < now)
 		out->idle_ns += now - halted; /* another core, halted right now */

@@ -115,7 +115,7 @@ void watchdog_pass(uint64_t now)
 	 * stall cannot come any more (the beat just changed), nor one of a new stall so soon. */
 	uint64_t since = __atomic_load_n(&W.reported, __ATOMIC_RELAXED);
 	if (unlikely(since)) {
-		__atomic_store_n(&W.reported, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&W.reported, 0, __ATOMIC_RELAXED); /* relaxed: as above */
 		log_warn("watchdog: core %u back in its scheduler after %lu ms", core_id(),
 		         ms_since(since));
 	}
@@ -206,7 +206,7 @@ bool watchdog_nmi(const struct interrupted *at)
 	struct wd_slot *me = &slots[core_id()];
 	/* Acquire: see struct wd_slot. */
 	uint64_t asked = __atomic_load_n(&me->asked, __ATOMIC_ACQUIRE);
-	uint64_t beat = __atomic_load_n(&me->beat, __ATOMIC_RELAXED);
+	uint64_t beat = __atomic_load_n(&me->beat, __ATOMIC_RELAXED); /* our own store */
 	if (asked == beat && beat != WD_NOT_STARTED && beat != WD_HALTED &&
 	    !__atomic_load_n(&stopped, __ATOMIC_RELAXED)) /* relaxed: see its declaration */
 		report(at, beat, "asked by its watcher, NMI");

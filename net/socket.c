@@ -73,7 +73,7 @@
 
 enum sock_kind { SOCK_LISTENER, SOCK_TCP, SOCK_UDP };
 
-/* A datagram waiting in a UDP socket. */
+/* A datagram waiting in a UDP socket. [o], as the socket that holds it. */
 struct udp_dgram {
 	uint8_t *data; /* the payload, a heap copy (NULL when empty) */
 	uint16_t len;  /* its length */
@@ -231,8 +231,8 @@ static void sock_release(struct sock *s)
 /* ---- waiting -------------------------------------------------------------------------------- */
 
 struct sock_waiter {
-	struct timer timer;    /* fires at the deadline */
-	struct thread *thread; /* the thread to wake */
+	struct timer timer;    /* [o] fires at the deadline (on this core's timer queue) */
+	struct thread *thread; /* [o] the thread to wake */
 };
 
 static void waiter_timeout(struct timer *t)

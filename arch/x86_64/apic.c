@@ -112,6 +112,7 @@ void apic_init(uint64_t xapic_phys, unsigned flags)
 	cpuid(1, 0, &a, &b, &c, &d);
 	x2 = (c & CPUID1_ECX_X2APIC) && !(flags & APIC_NO_X2APIC);
 	tsc_deadline = (c & CPUID1_ECX_TSC_DEADLINE) && !(flags & APIC_NO_DEADLINE);
+	/* volatile: device registers; every access must reach the APIC, once and in order. */
 	xapic = (volatile uint32_t *)(uintptr_t)(xapic_phys ? xapic_phys : 0xFEE00000);
 	/* Before apic_id(): reading MSR 0x802 outside x2APIC mode is a #GP. */
 	enter_mode();

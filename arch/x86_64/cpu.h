@@ -30,7 +30,7 @@ void outb(uint16_t port, uint8_t v);
 uint8_t inb(uint16_t port);
 /* volatile as in the kernel's definitions below: the fake sees every access, in order. */
 uint32_t mmio_read32(const volatile uint32_t *reg);
-void mmio_write32(volatile uint32_t *reg, uint32_t v);
+void mmio_write32(volatile uint32_t *reg, uint32_t v); /* volatile: as mmio_read32 */
 
 #else /* !ISLE_HOST */
 
@@ -182,6 +182,7 @@ static inline uint32_t mmio_read32(const volatile uint32_t *reg)
 	return *reg;
 }
 
+/* volatile: one 32-bit store that reaches the device, in order (as mmio_read32). */
 static inline void mmio_write32(volatile uint32_t *reg, uint32_t v)
 {
 	*reg = v;

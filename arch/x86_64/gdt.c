@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 
+/* Hardware layouts; the copies below are PERCORE, [o] (each core loads its own). */
 struct tss {
 	uint32_t reserved0;
 	uint64_t rsp[3]; /* stacks for privilege changes (unused: everything runs in ring 0) */

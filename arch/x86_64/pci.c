@@ -192,12 +192,13 @@ struct pci_dev *pci_find(uint16_t vendor, uint16_t device, unsigned i)
 	return NULL;
 }
 
+/* volatile: BAR memory is device registers, so every access through it must reach the device. */
 volatile void *pci_bar_ptr(const struct pci_dev *d, unsigned bar, uint64_t off, uint64_t len)
 {
 	if (bar >= 6 || d->bar[bar].io || !d->bar[bar].addr || off > d->bar[bar].size ||
 	    len > d->bar[bar].size - off)
 		return NULL;
-	return (volatile void *)(uintptr_t)(d->bar[bar].addr + off);
+	return (volatile void *)(uintptr_t)(d->bar[bar].addr + off); /* identity-mapped, uncached */
 }
 
 int pci_msix_route(struct pci_dev *d, unsigned entry, unsigned core, uint8_t vector)

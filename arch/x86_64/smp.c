@@ -18,6 +18,8 @@
 #include "kernel/console.h"
 #include "kernel/panic.h"
 
+/* In the trampoline page: written by the boot core before it starts a core, read once by that
+ * core's trampoline; the boot core reuses it only after ap_started (release/acquire). */
 struct trampoline_params {
 	uint64_t boot_cr3; /* bootstrap tables (below 4 GiB) for the mode switch */
 	uint64_t cr3;      /* the core's own tables */
@@ -70,6 +72,7 @@ void arch_start_cores(void)
 		p->stack = cd->stack_top;
 		p->entry = (uint64_t)(uintptr_t)ap_entry;
 		p->core = c;
+		/* Relaxed: no core runs that could read it; the ICR write below orders it first. */
 		__atomic_store_n(&ap_started, 0, __ATOMIC_RELAXED);
 		/* The parameter stores must be visible before the core can run: the ICR write that
 		 * starts it is ordered after them (apic.c fences for x2APIC; xAPIC MMIO is ordered).

@@ -78,12 +78,12 @@ PERCORE static bool irq_seen;
 
 bool irq_seen_since_clear(void)
 {
-	return __atomic_load_n(&irq_seen, __ATOMIC_RELAXED);
+	return __atomic_load_n(&irq_seen, __ATOMIC_RELAXED); /* vs our own handlers: see above */
 }
 
 void irq_seen_clear(void)
 {
-	__atomic_store_n(&irq_seen, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&irq_seen, false, __ATOMIC_RELAXED); /* vs our own handlers: see above */
 }
 
 int irq_register(unsigned vector, irq_handler_fn fn, void *arg)
@@ -236,7 +236,7 @@ void trap_dispatch(struct trap_frame *f)
 	else if (v == VEC_PROFILE)
 		wake = false;
 	if (wake)
-		__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED);
+		__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED); /* read by idle(): irq_seen */
 	if (irqs[v].fn)
 		irqs[v].fn(v, irqs[v].arg);
 	if (v == VEC_PROFILE)

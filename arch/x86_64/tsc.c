@@ -44,6 +44,8 @@ static uint64_t tick_mult; /* [I] ticks per ns, 32.32 fixed point */
 /*
  * KVM's time information for one vCPU (the pvclock ABI, 32 bytes, must not cross a page). The
  * hypervisor writes it while it is enabled; version is odd while an update is under way.
+ * Ownership: the hypervisor's; the core only reads it, through a volatile pointer, retrying
+ * while version is odd or changes.
  */
 struct pvclock_time_info {
 	uint32_t version;       /* even: the fields are consistent; 0: never written */

@@ -18,6 +18,21 @@
  *    core (on that core the same address is its own copy): send a message instead.
  * percore_of is for statistics and for looking at what a core publishes; work goes by message.
  *
+ * Ownership legend. Every long-lived struct in isle (in a global, a PERCORE variable, the shared
+ * region, or reached by more than one core) tags each field, or the whole struct when all its
+ * fields agree, with who may touch it:
+ *   [o]  owned by its own core: only that core reads or writes it (its threads, its scheduler
+ *        and its interrupt handlers; a field also touched by its own interrupt handlers uses
+ *        __atomic operations against them and says so);
+ *   [I]  immutable after boot (or after the init function named beside it): any core reads it,
+ *        nobody writes it;
+ *   [m]  changed only by message handling: on the owning core, by the handler of a message
+ *        another core sent, on that core's behalf;
+ *   [a]  atomic: another core reads or writes it, always with __atomic operations; the comment
+ *        says which order (relaxed, or the release/acquire it pairs with) and why.
+ * Anything but [o] says why in its comment. A file may add its own letters for a narrower case
+ * and says so beside the struct (kernel/ring.c: [P] producer, [C] consumer).
+ *
  * Context: any. On the host (ISLE_HOST, unit tests) PERCORE is an ordinary global and
  * percore_of gives that one copy.
  */

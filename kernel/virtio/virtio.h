@@ -13,6 +13,7 @@
 #define VIRTIO_NO_VECTOR 0xffff
 
 struct virtio_dev;
+/* [I]: a transport's constant table of functions (PCI, MMIO). */
 struct virtio_ops {
 	uint64_t (*features)(struct virtio_dev *d);
 	int (*set_features)(struct virtio_dev *d, uint64_t f); /* sets FEATURES_OK; -EIO */

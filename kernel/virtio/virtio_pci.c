@@ -38,7 +38,7 @@ static volatile void *cap_regs(struct virtio_dev *vp, uint8_t cap, const char *w
 	uint8_t cap_len = pci_read8(d, cap + 2), bar = pci_read8(d, cap + 4);
 	uint32_t off = pci_read32(d, cap + 8);
 	*len = pci_read32(d, cap + 12);
-	volatile void *regs = NULL;
+	volatile void *regs = NULL; /* device memory, as returned */
 	if (cap_len < cap_min || cap + cap_len > PCI_CFG_SPACE)
 		log_warn("virtio %s: %s capability at %#x of %u bytes (want %u, inside "
 		         "configuration space); not used",

@@ -102,6 +102,7 @@ bool virtq_kick(struct virtq *q)
 	/* Full fence: the idx store must be visible before we read the device's "no notify"
 	 * flag, or the device could go to sleep having missed our new buffers. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Relaxed: the fence above orders it; the device writes the flag at any time. */
 	if (__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
 		return false;
 	virtq_notify(q);
@@ -138,7 +139,7 @@ void *virtq_get(struct virtq *q, uint32_t *len)
 	/* Each read once: the device may write the element again, and the checks below must be
 	 * about the values used (relaxed: the acquire above already ordered them). */
 	uint32_t id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
-	uint32_t n = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+	uint32_t n = __atomic_load_n(&e->len, __ATOMIC_RELAXED); /* as id: read once */
 	if (id >= q->size || !q->token[id]) {
 		report(q, "returned an unknown descriptor id", id, q->size);
 		return NULL;
