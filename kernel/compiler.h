@@ -36,4 +36,14 @@
  * the ownership legend ([o] [I] [m] [a]) every long-lived struct uses: see the public header. */
 #include <isle/percore.h>
 
+/*
+ * A statistic of the own core that other cores read ([a], relaxed: a counter orders nothing).
+ * The own core is its only writer, so an update is a plain load and a relaxed store (no locked
+ * instruction); another core's reader uses COUNTER_READ. Both are one plain mov on x86-64, and
+ * neither is a data race in C's sense.
+ */
+#define COUNTER_ADD(c, n) __atomic_store_n(&(c), (c) + (n), __ATOMIC_RELAXED) /* own core */
+#define COUNTER_SET(c, v) __atomic_store_n(&(c), (v), __ATOMIC_RELAXED)       /* own core */
+#define COUNTER_READ(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)               /* any core */
+
 #endif

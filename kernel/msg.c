@@ -61,8 +61,7 @@ static struct core_flag *flags;       /* [I] pointer to ncores flags */
 static struct inbox *inboxes;         /* [I] pointer to ncores inboxes; their bits are [a] */
 static msg_fn handlers[MSG_TYPE_MAX]; /* [I] filled from the .msg_handlers section at boot */
 
-/* [o] written by this core with plain increments; msg_stats_of reads another core's copy with
- * plain loads while it may change: a data race (stale or torn counters); should be [a]. */
+/* [a] written by this core, read by msg_stats_of on others (COUNTER_ADD/_READ, relaxed) */
 PERCORE static struct msg_stats stats;
 PERCORE static struct coreset carry;          /* [o] sources left with messages to take */
 PERCORE static bool in_reply;                 /* [o] a reply handler runs (it may not send) */
@@ -135,7 +134,7 @@ static void doorbell(unsigned dst)
 	inbox_mark(&inboxes[dst], core_id());
 	/* Relaxed: the fence above orders it after our push; msg_set_idle stores it. */
 	if (__atomic_load_n(&flags[dst].idle, __ATOMIC_RELAXED)) {
-		stats.doorbells++;
+		COUNTER_ADD(stats.doorbells, 1);
 		arch_doorbell(dst);
 	}
 }
@@ -158,11 +157,11 @@ static int push(unsigned dst, struct msg *m, int kind)
 	m->src = (uint16_t)core_id();
 	struct ring *r = ring_of(core_id(), dst, kind);
 	if (ring_push(r, m)) {
-		stats.sent++;
+		COUNTER_ADD(stats.sent, 1);
 		doorbell(dst);
 		return 0;
 	}
-	stats.full_waits++;
+	COUNTER_ADD(stats.full_waits, 1);
 	if (!thread_self()) {
 		doorbell(dst); /* a halted destination wakes and makes room */
 		return -EAGAIN;
@@ -172,7 +171,7 @@ static int push(unsigned dst, struct msg *m, int kind)
 		doorbell(dst);
 		thread_yield();
 	} while (!ring_push(r, m));
-	stats.sent++;
+	COUNTER_ADD(stats.sent, 1);
 	doorbell(dst);
 	return 0;
 }
@@ -203,7 +202,7 @@ int msg_broadcast(struct msg *m)
 
 static void dispatch(const struct msg *m)
 {
-	stats.received++;
+	COUNTER_ADD(stats.received, 1);
 	msg_fn fn = m->type < MSG_TYPE_MAX ? handlers[m->type] : NULL;
 	if (!fn)
 		panic("message of unknown type %u from core %u", m->type, m->src);
@@ -276,7 +275,13 @@ void msg_stats(struct msg_stats *out)
 void msg_stats_of(unsigned core, struct msg_stats *out)
 {
 	const struct msg_stats *theirs = percore_of(&stats, core);
-	*out = theirs ? *theirs : (struct msg_stats){ 0 };
+	*out = (struct msg_stats){ 0 };
+	if (theirs) {
+		out->sent = COUNTER_READ(theirs->sent);
+		out->received = COUNTER_READ(theirs->received);
+		out->doorbells = COUNTER_READ(theirs->doorbells);
+		out->full_waits = COUNTER_READ(theirs->full_waits);
+	}
 }
 
 /* ---- calls and barriers ------------------------------------------------------------------------ */

@@ -67,12 +67,11 @@ struct sched {
 	struct thread *head, *tail;   /* [o] run queue, FIFO */
 	struct thread *joins_pending; /* [o] ended threads whose remote joiner is not told yet */
 	struct timerq timers;         /* [o] */
-	uint64_t start_ns;            /* [o] when this core started scheduling */
+	uint64_t start_ns;            /* [a] when this core started scheduling (COUNTER_SET) */
 	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
 	unsigned npoll;                      /* [o] entries used in poll[] */
-	/* [o] written by this core with plain stores, but sched_stats_of reads it (and start_ns)
-	 * from other cores with plain loads while it may change: a data race (counters may be
-	 * stale or, in principle, torn); they should be [a] (relaxed), see percore.h. */
+	/* [a] written by this core, read by sched_stats_of on others (COUNTER_ADD/_READ, relaxed),
+	 * start_ns too */
 	struct sched_stats stats;
 	uint64_t halted_at; /* [a] when the halt in progress began, 0 if none: written by the core,
 	                     * read by sched_stats_of on others (relaxed: a counter, no order) */
@@ -108,7 +107,7 @@ void sched_init_core(void)
 {
 	timerq_init(&S.timers);
 	stack_init_core();
-	S.start_ns = now_ns();
+	COUNTER_SET(S.start_ns, now_ns());
 }
 
 uint64_t now_ns(void)
@@ -178,8 +177,8 @@ static struct thread *create_local(thread_fn fn, void *arg, size_t stack, bool d
 	sp[8] = (uintptr_t)ctx_thread_entry;
 	t->sp = sp;
 
-	S.stats.threads_created++;
-	S.stats.threads_live++;
+	COUNTER_ADD(S.stats.threads_created, 1);
+	COUNTER_ADD(S.stats.threads_live, 1);
 	runq_push(t);
 	return t;
 }
@@ -322,8 +321,8 @@ static void flush_joins(void)
 static void reap(struct thread *t)
 {
 	stack_put(t->slot);
-	S.stats.threads_exited++;
-	S.stats.threads_live--;
+	COUNTER_ADD(S.stats.threads_exited, 1);
+	COUNTER_ADD(S.stats.threads_live, -1);
 	if (t->detached) {
 		kfree(t);
 	} else if (t->joined) {
@@ -505,8 +504,8 @@ static void idle(void)
 			uint64_t t1 = now_ns();
 			/* Relaxed, as above: the halt is over for sched_stats_of. */
 			__atomic_store_n(&S.halted_at, 0, __ATOMIC_RELAXED);
-			S.stats.idle_ns += t1 - t0;
-			S.stats.wakeups++;
+			COUNTER_ADD(S.stats.idle_ns, t1 - t0);
+			COUNTER_ADD(S.stats.wakeups, 1);
 		}
 	}
 	msg_set_idle(false);
@@ -535,7 +534,7 @@ __noreturn void sched_run(void)
 		}
 		t->state = T_RUNNING;
 		S.current = t;
-		S.stats.switches++;
+		COUNTER_ADD(S.stats.switches, 1);
 		ctx_switch(&S.sp, t->sp);
 		S.current = NULL;
 		if (t->state == T_ZOMBIE)
@@ -545,8 +544,15 @@ __noreturn void sched_run(void)
 
 static void stats_of(const struct sched *s, struct sched_stats *out)
 {
-	*out = s->stats;
-	uint64_t now = now_ns(), up = now - s->start_ns;
+	*out = (struct sched_stats){
+		.threads_created = COUNTER_READ(s->stats.threads_created),
+		.threads_exited = COUNTER_READ(s->stats.threads_exited),
+		.threads_live = COUNTER_READ(s->stats.threads_live),
+		.switches = COUNTER_READ(s->stats.switches),
+		.idle_ns = COUNTER_READ(s->stats.idle_ns),
+		.wakeups = COUNTER_READ(s->stats.wakeups),
+	};
+	uint64_t now = now_ns(), up = now - COUNTER_READ(s->start_ns);
 	/* Relaxed: s may be another core's, which stores it while we read (struct sched). */
 	uint64_t halted = __atomic_load_n(&s->halted_at, __ATOMIC_RELAXED);
 	if (halted && halted < now)
