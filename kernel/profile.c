@@ -38,8 +38,6 @@
  */
 #include <string.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/layout.h"
-#include "arch/x86_64/tsc.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/mem.h"
@@ -196,7 +194,7 @@ static void dump(void (*out)(const char *line))
 		                               s->count);
 		for (uint32_t d = 0; d < s->depth; d++)
 			len += (size_t)ksnprintf(line + len, sizeof(line) - len, " %lx",
-			                         s->pc[d] ? s->pc[d] - KERNEL_VMA : 0);
+			                         s->pc[d] ? s->pc[d] - arch_image_base() : 0);
 		ksnprintf(line + len, sizeof(line) - len, "\n");
 		out(line);
 	}
@@ -209,7 +207,7 @@ static void begin_line(void (*out)(const char *line))
 {
 	char line[128];
 	ksnprintf(line, sizeof(line), "profile: begin hz %lu cores %u depth %u base %lx\n",
-	          kconfig.profile_hz, ncores, PROFTAB_DEPTH, (uint64_t)KERNEL_VMA);
+	          kconfig.profile_hz, ncores, PROFTAB_DEPTH, (uint64_t)arch_image_base());
 	out(line);
 }
 

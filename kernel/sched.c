@@ -60,6 +60,12 @@ struct remote_wait {
 	bool done;             /* the answer arrived */
 };
 
+/* A poll function and its argument (sched_add_poll). */
+struct sched_poll {
+	bool (*fn)(void *arg); /* [o] returns true if it did anything */
+	void *arg;             /* [o] passed back to fn */
+};
+
 struct sched {
 	void *sp;                     /* [o] scheduler context's saved stack pointer */
 	struct thread *current;       /* [o] running thread, NULL in scheduler context */
@@ -67,9 +73,9 @@ struct sched {
 	struct thread *joins_pending; /* [o] ended threads whose remote joiner is not told yet */
 	struct timerq timers;         /* [o] */
 	uint64_t start_ns;            /* [o] when this core started scheduling */
-	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
-	unsigned npoll;                      /* [o] entries used in poll[] */
-	struct sched_stats stats;            /* [o] */
+	struct sched_poll poll[SCHED_MAX_POLLS]; /* [o] device polls (network, disk), in order */
+	unsigned npoll;                          /* [o] entries used in poll[] */
+	struct sched_stats stats;                /* [o] */
 	uint64_t halted_at; /* [a] when the halt in progress began, 0 if none: written by the core,
 	                     * read by sched_stats_of on others (relaxed: a counter, no order) */
 };
@@ -446,11 +452,11 @@ static bool run_timers(uint64_t now)
  * under emulation). An idle core still halts within this time. */
 #define IDLE_POLL_NS 30000
 
-int sched_add_poll(bool (*poll)(void))
+int sched_add_poll(bool (*poll)(void *arg), void *arg)
 {
 	if (S.npoll == SCHED_MAX_POLLS)
 		return -ENOSPC;
-	S.poll[S.npoll++] = poll;
+	S.poll[S.npoll++] = (struct sched_poll){ poll, arg };
 	return 0;
 }
 
@@ -459,7 +465,7 @@ static bool poll_devices(void)
 {
 	bool any = false;
 	for (unsigned i = 0; i < S.npoll; i++)
-		any |= S.poll[i]();
+		any |= S.poll[i].fn(S.poll[i].arg);
 	return any;
 }
 
