@@ -12,7 +12,7 @@
 #ifndef ISLE_ARCH_VECTORS_H
 #define ISLE_ARCH_VECTORS_H
 
-#define VEC_NMI 2 /* non-maskable interrupt: panic stop or watchdog question (trap.c) */
+#define VEC_NMI 2         /* non-maskable interrupt: panic stop or watchdog question (trap.c) */
 #define VEC_EXCEPTIONS 32 /* vectors below this are CPU exceptions */
 
 #define VEC_DEVICE_FIRST 0x30 /* device interrupts: irq_register accepts these */
