@@ -2,15 +2,15 @@
  * test_virtio_pci.c - the modern virtio-pci transport (kernel/virtio/virtio_pci.c) against a
  * fake PCI function.
  *
- * The fake is 256 bytes of configuration space holding a list of vendor capabilities, and a
- * memory BAR in host memory where the registers they describe live (pci_read*, pci_find_cap,
- * pci_bar_ptr, pci_bar_size and pci_name are defined here, in place of arch/x86_64/pci.c). A good device opens and its
- * queue rings at queue_notify_off * notify_off_multiplier inside the notification area. Then
- * each case lies about one thing: a notification offset past the capability's length, a
+ * The fake is 256 bytes of configuration space holding a list of vendor capabilities, and a memory
+ * BAR in host memory where the registers they describe live (pci_read*, pci_find_cap, pci_bar_ptr,
+ * pci_bar_size and pci_name are defined here, in place of arch/x86_64/pci.c). A good device opens
+ * and its queue rings at queue_notify_off * notify_off_multiplier inside the notification area.
+ * Then each case lies about one thing: a notification offset past the capability's length, a
  * multiplier whose product wraps around 32 bits, capabilities too short or past configuration
- * space, registers outside the BAR or in an I/O or reserved BAR, a common configuration too
- * small; the transport must refuse what it cannot use, say why, and take the first usable
- * capability of each type.
+ * space, registers outside the BAR or in an I/O or reserved BAR, a common configuration too small;
+ * the transport must refuse what it cannot use, say why, and take the first usable capability of
+ * each type.
  */
 #include <stdarg.h>
 #include <stdio.h>
