@@ -45,7 +45,7 @@ KERNEL_CFLAGS := $(COMMON_CFLAGS) -mgeneral-regs-only
 APP_CFLAGS := $(COMMON_CFLAGS)
 ASFLAGS := -I. -MD -MP
 
-ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o apic.o tsc.o smp.o \
+ARCH_OBJS := boot.o trampoline.o entry.o setup.o paging.o gdt.o trap.o irq.o apic.o tsc.o smp.o \
 	serial.o power.o bootinfo.o pvh.o multiboot2.o acpi.o mptable.o pci.o ioapic.o rtc.o timer.o
 KERNEL_OBJS := boot.o console.o printf.o string.o cmdline.o panic.o mem.o memplan.o kmem.o heap.o \
 	ring.o msg.o timerq.o sched.o stack.o libc.o profile.o proftab.o watchdog.o wdscan.o

@@ -12,7 +12,6 @@
 #include <isle/errno.h>
 #include <isle/fs.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/firmware.h"
 #include "fs/cpio.h"
 #include "fs/disk.h"
 #include "fs/ramfs.h"
@@ -21,8 +20,9 @@
 
 void fs_init(void)
 {
-	unsigned nmod;
-	const struct boot_module *mod = arch_modules(&nmod);
+	unsigned nmod = arch_module_count();
+	size_t len = 0;
+	const void *initrd_bytes = arch_module(0, &len);
 	struct ramfs *fs = NULL;
 	char err[CPIO_ERR_MAX + 64];
 	int rc;
@@ -30,8 +30,7 @@ void fs_init(void)
 	if (nmod > 0) {
 		if (nmod > 1)
 			log_warn("initrd: %u modules, only the first one is used", nmod);
-		rc = ramfs_build((const void *)(uintptr_t)mod[0].base, mod[0].len, &fs, err,
-		                 sizeof(err));
+		rc = ramfs_build(initrd_bytes, len, &fs, err, sizeof(err));
 		if (rc)
 			log_error("initrd: not mounted: %s", err);
 	}

@@ -38,7 +38,7 @@
 #include "fs/vfs_priv.h"
 #include "kernel/core.h"
 #ifndef ISLE_HOST
-#include "arch/x86_64/layout.h"
+#include "arch/x86_64/arch.h"
 #endif
 
 /* One mount's gate on this core (used only on the mount's owner). All fields [o]. */
@@ -173,8 +173,7 @@ static bool per_core_address(const void *p)
 	(void)p;
 	return false;
 #else
-	uintptr_t a = (uintptr_t)p;
-	return p && a >= WINDOW_VMA;
+	return p && arch_is_percore_addr(p);
 #endif
 }
 

@@ -28,12 +28,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
-#include "arch/x86_64/apic.h"
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/firmware.h"
-#include "arch/x86_64/ioapic.h"
-#include "arch/x86_64/layout.h"
-#include "arch/x86_64/trap.h"
 #include "fs/vblk_status.h"
 #include "fs/virtio_blk.h"
 #include "kernel/cmdline.h"
@@ -45,7 +40,6 @@
 
 #define QUEUE_SIZE 128
 #define MAX_REQ_BYTES (64 * 1024)
-#define VEC_BLK 0x41
 
 /*
  * One request in flight. Heap memory: the device reads hdr and writes status. It moves between
@@ -100,7 +94,7 @@ static int setup_queue(struct vblk_dev *d, unsigned i)
 {
 	char name[32];
 	uint16_t vector = d->msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
-	if (d->msix && pci_msix_route(d->vd.pci, i, i, VEC_BLK) < 0)
+	if (d->msix && arch_irq_route(d->vd.pci, i, i, IRQ_BLK) < 0)
 		return -EIO;
 	if (d->vd.ops->queue_max(&d->vd, (uint16_t)i) < 4)
 		return -EIO; /* a request is a chain of 3 descriptors */
@@ -145,13 +139,13 @@ static void setup_disk(struct vblk_dev *d)
 		max_queues = 1;
 	/* An MMIO device has one interrupt line: one queue, on the boot core. */
 	d->queues = d->vd.mmio ? 1 : MIN(max_queues, arch_irq_cores());
-	d->msix = d->vd.pci && d->vd.pci->msix_entries >= d->queues;
+	d->msix = d->vd.pci && pci_msix_entries(d->vd.pci) >= d->queues;
 	d->can_flush = f & (1ull << VIRTIO_BLK_F_FLUSH);
 	d->queue = boot_alloc(sizeof(struct vblk_queue) * d->queues);
 	if (!d->queue)
 		goto fail;
 	memset(d->queue, 0, sizeof(struct vblk_queue) * d->queues);
-	if (d->vd.mmio && ioapic_route(d->vd.irq, VEC_BLK, 0, true) < 0)
+	if (d->vd.mmio && arch_irq_route(NULL, d->vd.irq, 0, IRQ_BLK) < 0)
 		goto fail;
 	for (unsigned i = 0; i < d->queues; i++)
 		if (setup_queue(d, i) < 0)
@@ -159,8 +153,6 @@ static void setup_disk(struct vblk_dev *d)
 	if (d->vd.common)
 		d->vd.common->msix_config =
 		        VIRTIO_NO_VECTOR; /* device register: no config interrupts */
-	if (d->msix)
-		pci_msix_enable(d->vd.pci);
 	ops->driver_ok(&d->vd);
 	d->blk = (struct blkdev){ .name = d->name,
 		                  .sectors = capacity,
@@ -187,33 +179,29 @@ fail:
 
 void vblk_probe(void)
 {
-	if (pci_init()) {
-		for (unsigned i = 0; ndisks < VBLK_MAX_DISKS; i++) {
-			struct pci_dev *p = pci_find(0x1af4, 0x1042, i);
-			if (!p)
-				break;
-			if (virtio_pci_open(p, &disks[ndisks].vd) == 0)
-				setup_disk(&disks[ndisks]);
-		}
-		for (unsigned i = 0; ndisks < VBLK_MAX_DISKS; i++) {
-			struct pci_dev *p = pci_find(0x1af4, 0x1001, i); /* transitional */
-			if (!p)
-				break;
-			if (virtio_pci_open(p, &disks[ndisks].vd) == 0)
-				setup_disk(&disks[ndisks]);
-		}
+	for (unsigned i = 0; ndisks < VBLK_MAX_DISKS; i++) {
+		struct pci_dev *p = pci_find(0x1af4, 0x1042, i);
+		if (!p)
+			break;
+		if (virtio_pci_open(p, &disks[ndisks].vd) == 0)
+			setup_disk(&disks[ndisks]);
+	}
+	for (unsigned i = 0; ndisks < VBLK_MAX_DISKS; i++) {
+		struct pci_dev *p = pci_find(0x1af4, 0x1001, i); /* transitional */
+		if (!p)
+			break;
+		if (virtio_pci_open(p, &disks[ndisks].vd) == 0)
+			setup_disk(&disks[ndisks]);
 	}
 	uint64_t base;
-	unsigned irq, n;
+	unsigned irq;
 	const struct cmdline_list *mmio = kernel_mmio_devices();
 	for (unsigned i = 0; i < mmio->n && ndisks < VBLK_MAX_DISKS; i++)
 		if (virtio_mmio_parse(mmio->items[i], &base, &irq) == 0 &&
 		    virtio_mmio_open(base, irq, VIRTIO_ID_BLOCK, &disks[ndisks].vd) == 0)
 			setup_disk(&disks[ndisks]);
-	const struct acpi_mmio_dev *acpi = arch_virtio_mmio(&n);
-	for (unsigned i = 0; i < n && ndisks < VBLK_MAX_DISKS; i++)
-		if (virtio_mmio_open(acpi[i].base, acpi[i].irq, VIRTIO_ID_BLOCK,
-		                     &disks[ndisks].vd) == 0)
+	for (unsigned i = 0; ndisks < VBLK_MAX_DISKS && arch_virtio_mmio(i, &base, &irq); i++)
+		if (virtio_mmio_open(base, irq, VIRTIO_ID_BLOCK, &disks[ndisks].vd) == 0)
 			setup_disk(&disks[ndisks]);
 }
 
@@ -344,8 +332,9 @@ static bool poll_queue(struct vblk_queue *q)
 	return did;
 }
 
-static bool vblk_poll(void)
+static bool vblk_poll(void *arg)
 {
+	(void)arg; /* one poll for all disks: each core serves its queue of every disk */
 	bool did = done_pending && flush_done();
 	for (unsigned i = 0; i < ndisks; i++)
 		if (core_id() < disks[i].queues)
@@ -353,9 +342,8 @@ static bool vblk_poll(void)
 	return did;
 }
 
-static void on_irq(unsigned vector, void *arg)
+static void on_irq(void *arg)
 {
-	(void)vector;
 	(void)arg; /* ending the halt is enough: the scheduler loop polls the queues */
 	/* an MMIO disk's line goes to core 0 (vblk_probe): only there may it be lowered */
 	for (unsigned i = 0; i < ndisks && core_id() == 0; i++)
@@ -370,8 +358,8 @@ void vblk_attach_core(void)
 		mine |= core_id() < disks[i].queues;
 	if (!mine)
 		return;
-	irq_register(VEC_BLK, on_irq, NULL);
-	if (sched_add_poll(vblk_poll) < 0)
+	arch_irq_handle(IRQ_BLK, on_irq, NULL);
+	if (sched_add_poll(vblk_poll, NULL) < 0)
 		log_error("virtio-blk: no poll slot on core %u", core_id());
 }
 
@@ -418,10 +406,12 @@ static int do_request(struct vblk_dev *d, uint32_t type, uint64_t sector, void *
 	return result;
 }
 
-/* Identity-mapped heap memory can go to the device as it is; stacks and the image cannot. */
+/* Identity-mapped heap memory can go to the device as it is; stacks and the image cannot. A
+ * core's private RAM is all core_of_addr knows: stacks, the image and the core window lie above
+ * the identity map, where it answers -1. */
 static bool dma_ok(const void *p)
 {
-	return (uintptr_t)p < STACKS_VMA && core_of_addr(p) >= 0;
+	return core_of_addr(p) >= 0;
 }
 
 static int rw(struct blkdev *b, uint32_t type, uint64_t sector, void *buf, size_t count)

@@ -11,7 +11,6 @@
 #include <isle/errno.h>
 #include <isle/msg.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/tsc.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
@@ -157,12 +156,11 @@ static void log_boot(void)
 	const struct boot_stage *st = arch_boot_stages(&n);
 	log_info("isle: %u core%s, %s", ncores, ncores > 1 ? "s" : "", arch_describe());
 	log_info("memory: %s", arch_describe_memory());
-	uint64_t prev = tsc_boot();
+	uint64_t prev = 0;
 	for (unsigned i = 0; i < n; i++) {
-		log_info("boot: %-8s done at %6lu us (+%lu us)", st[i].name,
-		         tsc_to_ns(st[i].tsc - tsc_boot()) / 1000,
-		         tsc_to_ns(st[i].tsc - prev) / 1000);
-		prev = st[i].tsc;
+		log_info("boot: %-8s done at %6lu us (+%lu us)", st[i].name, st[i].ns / 1000,
+		         (st[i].ns - prev) / 1000);
+		prev = st[i].ns;
 	}
 	for (unsigned i = 0; i < mmio_devices.n; i++)
 		log_debug("virtio_mmio.device=%s", mmio_devices.items[i]);

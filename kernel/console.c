@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/serial.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
 
@@ -64,7 +63,7 @@ static void write_line(const char *s, size_t n)
 	bool mine = console_held_here();
 	if (!mine)
 		console_lock(0);
-	serial_write(s, n);
+	arch_console_write(s, n);
 	if (!mine)
 		console_unlock();
 	irq_restore(on);
@@ -187,7 +186,7 @@ void console_take_for_panic(void)
 static void panic_out(void *ctx, const char *s, size_t n)
 {
 	(void)ctx;
-	serial_write(s, n);
+	arch_console_write(s, n);
 }
 
 void kprintf_panic(const char *fmt, ...)

@@ -7,7 +7,6 @@
  */
 #include <stdarg.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/setup.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"

@@ -15,15 +15,15 @@
  * (halted_ms), for comparison with the idle samples.
  *
  * Getting the samples out. At the end of the run (exit(), main returning, or core 0's tick once
- * profile_seconds=N have passed since boot) the finishing core writes every core's profile, in
- * core order: its own directly, each other core's by asking that core with an interrupt
- * (VEC_PROFILE). That core's handler stops its sampling, writes its own table and counts up its
- * `dumps` word, which the finisher waits for (at most DUMP_WAIT_NS) before it goes on to the next
- * core. An interrupt and not a message: a core busy in a thread that never yields never runs a
- * message handler, and that is just the core one wants to see. The `dumps` words, one cache
- * line per core in the shared region, each written only by its own core, are all that the
- * profiler shares. A panicking core writes its own profile after its report; the other cores
- * are stopped by NMI and their samples are lost.
+ * profile_seconds=N have passed since boot) the finishing core writes every core's profile, in core
+ * order: its own directly, each other core's by asking that core with an interrupt
+ * (arch_profile_ipi). That core's handler stops its sampling, writes its own table and counts up
+ * its `dumps` word, which the finisher waits for (at most DUMP_WAIT_NS) before it goes on to the
+ * next core. An interrupt and not a message: a core busy in a thread that never yields never runs a
+ * message handler, and that is just the core one wants to see. The `dumps` words, one cache line
+ * per core in the shared region, each written only by its own core, are all that the profiler
+ * shares. A panicking core writes its own profile after its report; the other cores are stopped
+ * by NMI and their samples are lost.
  *
  * Output (docs/profiling.md; ci/profile-report parses it). Addresses are hex offsets from base,
  * innermost first; 0 is an address outside the image's text:
@@ -38,8 +38,6 @@
  */
 #include <string.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/layout.h"
-#include "arch/x86_64/tsc.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/mem.h"
@@ -196,7 +194,7 @@ static void dump(void (*out)(const char *line))
 		                               s->count);
 		for (uint32_t d = 0; d < s->depth; d++)
 			len += (size_t)ksnprintf(line + len, sizeof(line) - len, " %lx",
-			                         s->pc[d] ? s->pc[d] - KERNEL_VMA : 0);
+			                         s->pc[d] ? s->pc[d] - arch_image_base() : 0);
 		ksnprintf(line + len, sizeof(line) - len, "\n");
 		out(line);
 	}
@@ -209,7 +207,7 @@ static void begin_line(void (*out)(const char *line))
 {
 	char line[128];
 	ksnprintf(line, sizeof(line), "profile: begin hz %lu cores %u depth %u base %lx\n",
-	          kconfig.profile_hz, ncores, PROFTAB_DEPTH, (uint64_t)KERNEL_VMA);
+	          kconfig.profile_hz, ncores, PROFTAB_DEPTH, (uint64_t)arch_image_base());
 	out(line);
 }
 

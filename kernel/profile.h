@@ -29,11 +29,12 @@ void profile_tick(uint64_t rip, uint64_t rbp, uint64_t rsp, uint64_t stack_top, 
 /* The scheduler is about to halt (true) or has stopped halting (false); interrupts off. A tick
  * that finds the core halted counts as idle. */
 void profile_halt(bool halted);
-/* VEC_PROFILE: another core, ending the run, asks this one for its profile (interrupt). */
+/* Another core, ending the run, asks this one for its profile (the interrupt arch_profile_ipi
+ * sends). */
 void profile_dump_requested(void);
 /* Ends the run's profiling and writes every core's profile to the console, in core order:
- * this core's directly, each other core's by asking it (VEC_PROFILE) and waiting, at most 5 s
- * each. Any context, any core; exit() calls it. Returns at once when profiling is off. */
+ * this core's directly, each other core's by asking it (arch_profile_ipi) and waiting, at most
+ * 5 s each. Any context, any core; exit() calls it. Returns at once when profiling is off. */
 void profile_finish(void);
 /* The panic path: writes this core's profile with kprintf_panic (the others are stopped). */
 void profile_panic(void);

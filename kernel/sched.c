@@ -61,6 +61,12 @@ struct remote_wait {
 	bool done;             /* [m] the answer arrived (the reply handler, on this core) */
 };
 
+/* A poll function and its argument (sched_add_poll). */
+struct sched_poll {
+	bool (*fn)(void *arg); /* [o] returns true if it did anything */
+	void *arg;             /* [o] passed back to fn */
+};
+
 struct sched {
 	void *sp;                     /* [o] scheduler context's saved stack pointer */
 	struct thread *current;       /* [o] running thread, NULL in scheduler context */
@@ -68,8 +74,8 @@ struct sched {
 	struct thread *joins_pending; /* [o] ended threads whose remote joiner is not told yet */
 	struct timerq timers;         /* [o] */
 	uint64_t start_ns;            /* [a] when this core started scheduling (COUNTER_SET) */
-	bool (*poll[SCHED_MAX_POLLS])(void); /* [o] device poll functions (network, disk) */
-	unsigned npoll;                      /* [o] entries used in poll[] */
+	struct sched_poll poll[SCHED_MAX_POLLS]; /* [o] device polls (network, disk), in order */
+	unsigned npoll;                          /* [o] entries used in poll[] */
 	/* [a] written by this core, read by sched_stats_of on others (COUNTER_ADD/_READ, relaxed),
 	 * start_ns too */
 	struct sched_stats stats;
@@ -449,11 +455,11 @@ static bool run_timers(uint64_t now)
  * under emulation). An idle core still halts within this time. */
 #define IDLE_POLL_NS 30000
 
-int sched_add_poll(bool (*poll)(void))
+int sched_add_poll(bool (*poll)(void *arg), void *arg)
 {
 	if (S.npoll == SCHED_MAX_POLLS)
 		return -ENOSPC;
-	S.poll[S.npoll++] = poll;
+	S.poll[S.npoll++] = (struct sched_poll){ poll, arg };
 	return 0;
 }
 
@@ -462,7 +468,7 @@ static bool poll_devices(void)
 {
 	bool any = false;
 	for (unsigned i = 0; i < S.npoll; i++)
-		any |= S.poll[i]();
+		any |= S.poll[i].fn(S.poll[i].arg);
 	return any;
 }
 

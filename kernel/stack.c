@@ -2,7 +2,7 @@
  * stack.c - thread stacks of one core: slots, a small cache of mapped stacks, and pages given
  * back when threads end.
  *
- * Core c's stacks live in [STACKS_VMA + c GiB, + 1 GiB), cut into 64 KiB slots (layout.h). A
+ * Core c's stacks live in [STACKS_VMA + c GiB, + 1 GiB), cut into 64 KiB slots (arch.h). A
  * stack of n bytes is mapped at the top of its slot; the pages below it stay unmapped, the
  * guard. Every core maps every core's stack area the same way, because a pointer to a stack
  * variable may travel in a message (a reply record): so any core may hold translations of
@@ -40,7 +40,6 @@
 #include <isle/msg.h>
 #include <isle/thread.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/layout.h"
 #include "kernel/core.h"
 #include "kernel/coreset.h"
 #include "kernel/mem.h"
@@ -85,7 +84,7 @@ void stack_init_core(void)
 
 static uintptr_t slot_top(unsigned slot)
 {
-	return arch_stack_slot(core_id(), slot) + STACK_SLOT_SIZE;
+	return arch_stack_slot_top(core_id(), slot);
 }
 
 size_t stack_pages_held(void)

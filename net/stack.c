@@ -29,27 +29,19 @@
 #include "net/stack.h"
 #include "net/virtio_net.h"
 
-#define MAX_POLLS 4
 #define EPHEMERAL_FIRST 49152 /* local ports we choose from: IANA's dynamic range, as lwIP's */
 #define EPHEMERAL_COUNT 16384
 
-PERCORE static struct net_driver_poll polls[MAX_POLLS]; /* [o] drivers of this core */
-PERCORE static unsigned npolls;                         /* [o] */
-PERCORE static struct timer lwip_timer;                 /* [o] lwIP's next timeout */
+PERCORE static struct timer lwip_timer; /* [o] lwIP's next timeout */
 
 static void lwip_timer_fired(struct timer *t)
 {
 	(void)t; /* waking the core is all it takes: net_poll runs lwIP's timers */
 }
 
-void net_register_poll(bool (*poll)(void *arg), void *arg)
+static bool net_poll_sched(void *arg)
 {
-	kassert(npolls < MAX_POLLS);
-	polls[npolls++] = (struct net_driver_poll){ poll, arg };
-}
-
-static bool net_poll_sched(void)
-{
+	(void)arg; /* one lwIP per core: nothing to tell apart */
 	return net_poll();
 }
 
@@ -87,16 +79,17 @@ void net_init_core(void)
 		vnet_probe(); /* before the other cores start: device set-up is the boot core's */
 	lwip_init();
 	timer_init(&lwip_timer, lwip_timer_fired);
-	sched_add_poll(net_poll_sched);
+	/* the NIC's poll is added first, so in every turn of the loop the frames that arrived reach
+	 * lwIP before its timers run (polls run in the order added) */
 	vnet_attach_core();
+	if (sched_add_poll(net_poll_sched, NULL) < 0)
+		panic("net: no poll slot on core %u", core_id());
 	stop_idle_timers();
 }
 
 bool net_poll(void)
 {
 	bool did = false;
-	for (unsigned i = 0; i < npolls; i++)
-		did |= polls[i].poll(polls[i].arg);
 	struct netif *nif;
 	NETIF_FOREACH(nif)
 	{

@@ -8,19 +8,13 @@
 #include <stdint.h>
 #include "kernel/compiler.h"
 
-/* Initialises this core's lwIP (loopback 127.0.0.1 included) and registers net_poll with the
- * scheduler. Every core, at start-up, before any socket call. */
+/* Initialises this core's lwIP (loopback 127.0.0.1 included), attaches the core's NIC queue
+ * (whose driver adds its own poll with sched_add_poll) and adds net_poll with sched_add_poll.
+ * Every core, at start-up, before any socket call. */
 void net_init_core(void);
-/* Runs lwIP's due timers and lets drivers and the loopback interface deliver what arrived.
- * Scheduler context. Returns true if it did anything. */
+/* Runs lwIP's due timers and lets the loopback interface deliver what threads sent to
+ * themselves. Scheduler context. Returns true if it did anything. */
 bool net_poll(void);
-
-/* A driver's per-core hook: called by net_poll; returns true if it did anything. */
-struct net_driver_poll {
-	bool (*poll)(void *arg); /* [o] */
-	void *arg;               /* [o] */
-};
-void net_register_poll(bool (*poll)(void *arg), void *arg); /* this core */
 
 /* Gives IP again the SYNs that ended a TIME_WAIT (tcp_hooks.c); true if there were any. From
  * net_poll, outside lwIP's input. */

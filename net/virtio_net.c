@@ -55,9 +55,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
-#include "arch/x86_64/apic.h"
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/trap.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/panic.h"
@@ -75,8 +73,6 @@
 #include "net/route.h"
 #include "net/stack.h"
 #include "net/virtio_net.h"
-#include "arch/x86_64/firmware.h"
-#include "arch/x86_64/ioapic.h"
 #include "kernel/cmdline.h"
 #include "kernel/virtio/virtio.h"
 #include "net/toeplitz.h"
@@ -85,7 +81,6 @@
 #define BUF_SIZE 2048
 #define HDR_LEN sizeof(struct virtio_net_hdr_v1)
 #define RX_BUDGET 64
-#define VEC_NET 0x40
 #define ETH_HLEN 14
 #define RSS_TABLE_MAX 128 /* indirection table entries we use at most (QEMU's maximum) */
 #define RSS_TYPES                                                         \
@@ -198,31 +193,28 @@ static void add_mmio(uint64_t base, unsigned irq)
 static void find_devices(void)
 {
 	unsigned limit = MIN(arch_irq_cores(), VNET_MAX_DEVS);
-	if (pci_init()) {
-		for (unsigned i = 0; ndevs < limit; i++) {
-			struct pci_dev *d = pci_find(0x1af4, 0x1041, i);
-			if (!d)
-				break;
-			if (virtio_pci_open(d, &devs[ndevs].vd) == 0)
-				ndevs++;
-		}
-		for (unsigned i = 0; ndevs < limit; i++) {
-			struct pci_dev *d = pci_find(0x1af4, 0x1000, i); /* transitional id */
-			if (!d)
-				break;
-			if (virtio_pci_open(d, &devs[ndevs].vd) == 0)
-				ndevs++;
-		}
+	for (unsigned i = 0; ndevs < limit; i++) {
+		struct pci_dev *d = pci_find(0x1af4, 0x1041, i);
+		if (!d)
+			break;
+		if (virtio_pci_open(d, &devs[ndevs].vd) == 0)
+			ndevs++;
+	}
+	for (unsigned i = 0; ndevs < limit; i++) {
+		struct pci_dev *d = pci_find(0x1af4, 0x1000, i); /* transitional id */
+		if (!d)
+			break;
+		if (virtio_pci_open(d, &devs[ndevs].vd) == 0)
+			ndevs++;
 	}
 	uint64_t base;
-	unsigned irq, n;
+	unsigned irq;
 	const struct cmdline_list *mmio = kernel_mmio_devices();
 	for (unsigned i = 0; i < mmio->n && ndevs < limit; i++)
 		if (virtio_mmio_parse(mmio->items[i], &base, &irq) == 0)
 			add_mmio(base, irq);
-	const struct acpi_mmio_dev *acpi = arch_virtio_mmio(&n);
-	for (unsigned i = 0; i < n && ndevs < limit; i++)
-		add_mmio(acpi[i].base, acpi[i].irq);
+	for (unsigned i = 0; ndevs < limit && arch_virtio_mmio(i, &base, &irq); i++)
+		add_mmio(base, irq);
 }
 
 /* Queue pair i: receive queue 2i (interrupts to core first_core + i), transmit queue 2i + 1
@@ -230,8 +222,8 @@ static void find_devices(void)
 static int setup_pairs(struct vnet *dv)
 {
 	struct pci_dev *d = dv->vd.pci;
-	dv->msix = d && d->msix_entries >= dv->pairs;
-	if (dv->vd.mmio && ioapic_route(dv->vd.irq, VEC_NET, dv->first_core, true) < 0) {
+	dv->msix = d && pci_msix_entries(d) >= dv->pairs;
+	if (dv->vd.mmio && arch_irq_route(NULL, dv->vd.irq, dv->first_core, IRQ_NET) < 0) {
 		log_error("virtio-net %u: cannot route interrupt line %u to core %u",
 		          (unsigned)(dv - devs), dv->vd.irq, dv->first_core);
 		return -EIO;
@@ -239,7 +231,7 @@ static int setup_pairs(struct vnet *dv)
 	for (unsigned i = 0; i < dv->pairs; i++) {
 		uint16_t msix = dv->msix ? (uint16_t)i : VIRTIO_NO_VECTOR;
 		dv->pair[i].dev = dv;
-		if (dv->msix && pci_msix_route(d, i, dv->first_core + i, VEC_NET) < 0)
+		if (dv->msix && arch_irq_route(d, i, dv->first_core + i, IRQ_NET) < 0)
 			return -EIO;
 		if (setup_queue(dv, &dv->pair[i].rx, "virtio-net%u rx%u", i, (uint16_t)(2 * i),
 		                msix) < 0)
@@ -354,8 +346,6 @@ static int probe_device(struct vnet *dv, unsigned pairs)
 	if (dv->vd.common)
 		dv->vd.common->msix_config =
 		        VIRTIO_NO_VECTOR; /* device register: no config interrupts */
-	if (dv->msix)
-		pci_msix_enable(dv->vd.pci);
 	ops->driver_ok(&dv->vd);
 	if (dv->pairs > 1) {
 		uint16_t n = (uint16_t)dv->pairs;
@@ -779,10 +769,10 @@ static bool vnet_poll(void *arg)
 	return did;
 }
 
-static void on_irq(unsigned vector, void *arg)
+static void on_irq(void *arg)
 {
+	/* ending the halt is enough: the scheduler loop polls the queue */
 	struct vnet_pair *p = arg;
-	(void)vector; /* ending the halt is enough: the scheduler loop polls the queue */
 	if (p->dev->vd.mmio)
 		virtio_mmio_ack(&p->dev->vd); /* lower the (level-triggered) line */
 }
@@ -826,8 +816,9 @@ void vnet_attach_core(void)
 	mine = p;
 	net_set_queue(core_id());
 	if (p->dev->msix || p->dev->vd.mmio)
-		irq_register(VEC_NET, on_irq, p);
-	net_register_poll(vnet_poll, p);
+		arch_irq_handle(IRQ_NET, on_irq, p);
+	if (sched_add_poll(vnet_poll, p) < 0)
+		panic("virtio-net: no poll slot on core %u", core_id());
 	/* RSS was switched on (boot core, vnet_probe) before this core gave its queue buffers: a
 	 * frame steered here meanwhile holds up its source queue (rx_wake_all), until now */
 	if (p->dev->rss)

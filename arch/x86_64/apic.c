@@ -29,6 +29,7 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "arch/x86_64/vectors.h"
 
 #define MSR_APIC_BASE 0x1B
 #define MSR_TSC_DEADLINE 0x6E0

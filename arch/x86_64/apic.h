@@ -18,11 +18,6 @@
 
 #include "kernel/compiler.h"
 
-#define VEC_TIMER 0xF0    /* LAPIC timer: a timer deadline passed */
-#define VEC_DOORBELL 0xF1 /* IPI: a message arrived while the core was idle */
-#define VEC_PROFILE 0xF2  /* IPI: write your profile to the console (kernel/profile.c) */
-#define VEC_SPURIOUS 0xFF
-
 #define APIC_NO_X2APIC (1u << 0)   /* apic_init: xAPIC mode even if the CPU has x2APIC */
 #define APIC_NO_DEADLINE (1u << 1) /* apic_init: one-shot timer even with TSC-deadline */
 

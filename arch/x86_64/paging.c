@@ -218,11 +218,22 @@ void paging_window_init(void)
 	memset(__percore_start + data, 0, (size_t)(__percore_end - __percore_data_end));
 }
 
+bool arch_is_percore_addr(const void *p)
+{
+	return (uintptr_t)p >= WINDOW_VMA;
+}
+
+uintptr_t arch_image_base(void)
+{
+	return KERNEL_VMA;
+}
+
 /* ---- thread stacks ------------------------------------------------------------------------ */
 
-uintptr_t arch_stack_slot(unsigned core, unsigned slot)
+uintptr_t arch_stack_slot_top(unsigned core, unsigned slot)
 {
-	return STACKS_VMA + (uintptr_t)core * STACK_CORE_SIZE + (uintptr_t)slot * STACK_SLOT_SIZE;
+	return STACKS_VMA + (uintptr_t)core * STACK_CORE_SIZE +
+	       (uintptr_t)(slot + 1) * STACK_SLOT_SIZE;
 }
 
 unsigned arch_stack_slots(void)

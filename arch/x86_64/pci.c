@@ -10,6 +10,7 @@
 #include "arch/x86_64/pci.h"
 #include "arch/x86_64/setup.h"
 #include "kernel/console.h"
+#include "kernel/printf.h"
 
 #define CFG_ADDR 0xCF8
 #define CFG_DATA 0xCFC
@@ -186,6 +187,7 @@ unsigned pci_init(void)
 
 struct pci_dev *pci_find(uint16_t vendor, uint16_t device, unsigned i)
 {
+	pci_init();
 	for (unsigned k = 0; k < ndevs; k++)
 		if (devs[k].vendor == vendor && devs[k].device == device && i-- == 0)
 			return &devs[k];
@@ -199,6 +201,21 @@ volatile void *pci_bar_ptr(const struct pci_dev *d, unsigned bar, uint64_t off, 
 	    len > d->bar[bar].size - off)
 		return NULL;
 	return (volatile void *)(uintptr_t)(d->bar[bar].addr + off); /* identity-mapped, uncached */
+}
+
+void pci_name(const struct pci_dev *d, char *buf, size_t len)
+{
+	ksnprintf(buf, len, "pci %02x:%02x.%u", d->bus, d->dev, d->fn);
+}
+
+uint64_t pci_bar_size(const struct pci_dev *d, unsigned bar)
+{
+	return bar < 6 ? d->bar[bar].size : 0;
+}
+
+unsigned pci_msix_entries(const struct pci_dev *d)
+{
+	return d->msix_table ? d->msix_entries : 0;
 }
 
 int pci_msix_route(struct pci_dev *d, unsigned entry, unsigned core, uint8_t vector)

@@ -1,13 +1,15 @@
 /*
- * pci.h - PCI configuration space, BARs, capabilities and MSI-X, for device drivers.
- * Enumeration and BAR mapping happen on the boot core before other cores start; afterwards the
- * device list is read-only ([I]). MSI-X entries are programmed at boot too: a driver routes
- * vector entry k to the core that owns the queue behind it.
+ * pci.h - PCI configuration space, BARs and MSI-X, inside arch/. Drivers see struct pci_dev as
+ * an opaque handle and the accessors arch.h declares; this header adds what arch code and the
+ * host unit tests of the virtio transport need: the struct itself, configuration writes and
+ * MSI-X programming (irq.c). Enumeration and BAR mapping happen on the boot core before other
+ * cores start; afterwards the device list is read-only ([I]).
  */
 #ifndef ISLE_ARCH_PCI_H
 #define ISLE_ARCH_PCI_H
 
 #include "kernel/compiler.h"
+#include "arch/x86_64/arch.h"
 
 #define PCI_MAX_DEVICES 32
 
@@ -27,24 +29,15 @@ struct pci_dev {
 	volatile uint32_t *msix_table; /* [I] mapped table (device memory) */
 };
 
-/* Scans the buses; boot core, before other cores start. Returns the number of devices. */
-unsigned pci_init(void); /* scans the bus the first time; the number of devices */
-/* The i-th device with this vendor and device id, or NULL. */
-struct pci_dev *pci_find(uint16_t vendor, uint16_t device, unsigned i);
+/* Scans the buses the first time (pci_find calls it); the number of devices. Boot. */
+unsigned pci_init(void);
 
-uint32_t pci_read32(const struct pci_dev *d, uint16_t off);
 uint16_t pci_read16(const struct pci_dev *d, uint16_t off);
-uint8_t pci_read8(const struct pci_dev *d, uint16_t off);
 void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
 void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
-/* Offset of the first capability `id` at or after `from` (0 = the first), or 0. */
-uint8_t pci_find_cap(const struct pci_dev *d, uint8_t id, uint8_t from);
-/* Pointer to [bar + off, + len) of a memory BAR, or NULL if it does not fit. Device memory:
- * volatile, so that every access reaches the device. */
-volatile void *pci_bar_ptr(const struct pci_dev *d, unsigned bar, uint64_t off, uint64_t len);
 
-/* MSI-X: entry `entry` delivers `vector` to core `core`. Then pci_msix_enable(). Boot core.
- * 0, -EINVAL, or -ERANGE when the core's APIC id does not fit the 8-bit destination. */
+/* MSI-X: entry `entry` delivers `vector` to core `core`, unmasked; then pci_msix_enable().
+ * Boot. 0, -EINVAL, or -ERANGE when the core's APIC id does not fit the 8-bit destination. */
 int pci_msix_route(struct pci_dev *d, unsigned entry, unsigned core, uint8_t vector);
 void pci_msix_enable(struct pci_dev *d);
 

@@ -2,7 +2,7 @@
  * serial.c - COM1 (16550 UART at port 0x3f8), the console of isle.
  * The console (kernel/console.c) serializes whole lines; this file only moves bytes.
  */
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/arch.h"
 #include "arch/x86_64/serial.h"
 
 #define COM1 0x3f8
@@ -55,4 +55,9 @@ void serial_puts(const char *s)
 {
 	while (*s)
 		serial_write(s++, 1);
+}
+
+void arch_console_write(const char *s, size_t n)
+{
+	serial_write(s, n);
 }

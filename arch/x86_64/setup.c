@@ -38,8 +38,13 @@ struct core_desc core_desc[MAX_CORES];  /* [I] */
 static const char *tsc_source;          /* [I] */
 static const char *cpu_source = "MADT"; /* [I] where the CPU list came from */
 
-static struct boot_stage stages[16]; /* [I] after boot */
-static unsigned nstages;
+/* Boot stages as they finish, timed by the TSC before its frequency is known. */
+struct stage {
+	const char *name; /* what finished */
+	uint64_t tsc;     /* when */
+};
+static struct stage stages[16]; /* [I] after boot */
+static unsigned nstages;        /* [I] entries of stages[] used */
 
 /* Shared-region bump allocator: boot core only, before other cores start. */
 static uintptr_t shared_cur, shared_end;
@@ -53,13 +58,17 @@ extern void boot_early_hook(void) __weak;
 static void stage(const char *name)
 {
 	if (nstages < ARRAY_SIZE(stages))
-		stages[nstages++] = (struct boot_stage){ name, rdtsc() };
+		stages[nstages++] = (struct stage){ name, rdtsc() };
 }
 
 const struct boot_stage *arch_boot_stages(unsigned *n)
 {
+	static struct boot_stage out[ARRAY_SIZE(stages)]; /* [I] boot core, once the TSC is known */
+	for (unsigned i = 0; i < nstages; i++)
+		out[i] = (struct boot_stage){ .name = stages[i].name,
+			                      .ns = tsc_to_ns(stages[i].tsc - tsc_boot()) };
 	*n = nstages;
-	return stages;
+	return out;
 }
 
 static __noreturn void early_fail(const char *what, const char *why)
@@ -547,16 +556,26 @@ const char *arch_describe_memory(void)
 	return line;
 }
 
-const struct acpi_mmio_dev *arch_virtio_mmio(unsigned *n)
+bool arch_virtio_mmio(unsigned i, uint64_t *base, unsigned *irq)
 {
-	*n = acpi.nmmio;
-	return acpi.mmio;
+	if (i >= acpi.nmmio)
+		return false;
+	*base = acpi.mmio[i].base;
+	*irq = acpi.mmio[i].irq;
+	return true;
 }
 
-const struct boot_module *arch_modules(unsigned *n)
+unsigned arch_module_count(void)
 {
-	*n = boot.nmod;
-	return boot.mod;
+	return boot.nmod;
+}
+
+const void *arch_module(unsigned i, size_t *len)
+{
+	if (i >= boot.nmod)
+		return NULL;
+	*len = boot.mod[i].len;
+	return (const void *)(uintptr_t)boot.mod[i].base; /* RAM is identity mapped */
 }
 
 __noreturn void arch_exit(int status)

@@ -15,6 +15,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/setup.h"
 #include "arch/x86_64/tsc.h"
+#include "arch/x86_64/vectors.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 

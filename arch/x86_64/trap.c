@@ -21,6 +21,7 @@
 #include "arch/x86_64/power.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/vectors.h"
 #include "kernel/console.h"
 #include "kernel/core.h"
 #include "kernel/panic.h"
@@ -88,7 +89,7 @@ void irq_seen_clear(void)
 
 int irq_register(unsigned vector, irq_handler_fn fn, void *arg)
 {
-	if (vector < 0x30 || vector >= VEC_TIMER)
+	if (vector < VEC_DEVICE_FIRST || vector > VEC_DEVICE_LAST)
 		return -EINVAL;
 	irqs[vector] = (struct irq_slot){ fn, arg };
 	return 0;
@@ -218,11 +219,11 @@ static void nmi(const struct trap_frame *f)
 void trap_dispatch(struct trap_frame *f)
 {
 	unsigned v = (unsigned)f->vector;
-	if (v == 2) {
+	if (v == VEC_NMI) {
 		nmi(f);
 		return;
 	}
-	if (v < 32) {
+	if (v < VEC_EXCEPTIONS) {
 		if (idt_is_early())
 			early_exception(f);
 		exception(f);
@@ -238,7 +239,7 @@ void trap_dispatch(struct trap_frame *f)
 	if (wake)
 		__atomic_store_n(&irq_seen, true, __ATOMIC_RELAXED); /* read by idle(): irq_seen */
 	if (irqs[v].fn)
-		irqs[v].fn(v, irqs[v].arg);
+		irqs[v].fn(irqs[v].arg);
 	if (v == VEC_PROFILE)
 		profile_dump_requested();
 	apic_eoi();

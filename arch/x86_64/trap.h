@@ -13,9 +13,10 @@ struct trap_frame {
 };
 
 /* A device interrupt handler: runs with interrupts off on the core that took it, must be
- * short, and must not block; it usually wakes a thread. */
-typedef void (*irq_handler_fn)(unsigned vector, void *arg);
-/* Registers a handler for `vector` (0x30..0xEF) on the calling core. */
+ * short, and must not block (drivers reach this through arch_irq_handle, irq.c). */
+typedef void (*irq_handler_fn)(void *arg);
+/* Registers a handler for `vector` (VEC_DEVICE_FIRST..VEC_DEVICE_LAST) on the calling core.
+ * 0 or -EINVAL. */
 int irq_register(unsigned vector, irq_handler_fn fn, void *arg);
 
 void trap_dispatch(struct trap_frame *f);

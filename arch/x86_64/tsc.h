@@ -6,6 +6,7 @@
 #define ISLE_ARCH_TSC_H
 
 #include "kernel/compiler.h"
+#include "arch/x86_64/arch.h" /* tsc_to_ns, declared there for portable code */
 
 /* Measures the TSC frequency (CPUID leaves, KVM's clock, else the PIT). Boot core, once.
  * Returns the source used, for the boot log. */
@@ -16,7 +17,6 @@ uint64_t tsc_hz_from_pvclock(uint32_t mul, int shift);
 uint64_t tsc_hz(void);
 uint64_t tsc_boot(void); /* TSC at the first instruction of C code */
 void tsc_set_boot(uint64_t t);
-uint64_t tsc_to_ns(uint64_t ticks);
 uint64_t ns_to_tsc(uint64_t ns);
 
 #endif

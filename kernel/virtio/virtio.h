@@ -6,11 +6,12 @@
 #ifndef ISLE_NET_VIRTIO_H
 #define ISLE_NET_VIRTIO_H
 
-#include "arch/x86_64/pci.h"
 #include "kernel/compiler.h"
 #include "kernel/virtio/virtq.h"
 
 #define VIRTIO_NO_VECTOR 0xffff
+
+struct pci_dev; /* opaque: arch.h declares what a driver may ask of it */
 
 struct virtio_dev;
 /* [I]: a transport's constant table of functions (PCI, MMIO). */

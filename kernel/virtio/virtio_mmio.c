@@ -9,7 +9,7 @@
 #include <isle/errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/arch.h"
 #include "kernel/console.h"
 #include "kernel/virtio/virtio.h"
 

@@ -16,7 +16,7 @@
 #include <isle/errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/arch.h"
 #include "kernel/console.h"
 #include "kernel/printf.h"
 #include "kernel/virtio/virtio.h"
@@ -49,7 +49,7 @@ static volatile void *cap_regs(struct virtio_dev *vp, uint8_t cap, const char *w
 	else if (!(regs = pci_bar_ptr(d, bar, off, *len)))
 		log_warn("virtio %s: %s registers at %#x, %u bytes, not inside memory BAR %u "
 		         "(%lu bytes); not used",
-		         vp->where, what, off, *len, bar, bar < 6 ? d->bar[bar].size : 0);
+		         vp->where, what, off, *len, bar, pci_bar_size(d, bar));
 	return regs;
 }
 
@@ -58,7 +58,7 @@ static const struct virtio_ops pci_ops;
 int virtio_pci_open(struct pci_dev *d, struct virtio_dev *vp)
 {
 	*vp = (struct virtio_dev){ .ops = &pci_ops, .pci = d };
-	ksnprintf(vp->where, sizeof(vp->where), "pci %02x:%02x.%u", d->bus, d->dev, d->fn);
+	pci_name(d, vp->where, sizeof(vp->where));
 	uint32_t len;
 	for (uint8_t cap = pci_find_cap(d, PCI_CAP_VNDR, 0); cap;
 	     cap = pci_find_cap(d, PCI_CAP_VNDR, cap)) {

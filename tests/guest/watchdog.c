@@ -26,7 +26,7 @@
 #include <isle/core.h>
 #include <isle/msg.h>
 #include <isle/thread.h>
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/arch.h"
 #include "gtest.h"
 
 #define SPIN_MS 3000   /* three default watchdog timeouts */

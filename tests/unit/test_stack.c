@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "arch/x86_64/layout.h" /* the real slot sizes */
 #include "kernel/stack.c"
 #include "test.h"
 
@@ -35,16 +36,21 @@ unsigned arch_stack_slots(void)
 	return SLOTS;
 }
 
-uintptr_t arch_stack_slot(unsigned core, unsigned slot)
+static uintptr_t slot_base(unsigned core, unsigned slot)
 {
 	return SLOT_BASE + (uintptr_t)core * STACK_CORE_SIZE + (uintptr_t)slot * STACK_SLOT_SIZE;
+}
+
+uintptr_t arch_stack_slot_top(unsigned core, unsigned slot)
+{
+	return slot_base(core, slot) + STACK_SLOT_SIZE;
 }
 
 /* The slot of [top - len, top), checked to lie above the slot's guard page. */
 static unsigned slot_of(uintptr_t top, size_t len)
 {
 	unsigned s = (unsigned)((top - 1 - SLOT_BASE) / STACK_SLOT_SIZE);
-	uintptr_t base = arch_stack_slot(0, s);
+	uintptr_t base = slot_base(0, s);
 	if (top > base + STACK_SLOT_SIZE || len > top - base - PAGE || len % PAGE)
 		abort(); /* into the guard or another slot */
 	return s;
@@ -54,7 +60,7 @@ int arch_stack_map(uintptr_t top, size_t len)
 {
 	unsigned s = slot_of(top, len);
 	/* below what the slot has: top is where its mapping ends */
-	if (top != arch_stack_slot(0, s) + STACK_SLOT_SIZE - (size_t)mapped[s] * PAGE)
+	if (top != arch_stack_slot_top(0, s) - (size_t)mapped[s] * PAGE)
 		abort();
 	if (map_fails > 0) {
 		map_fails--;
@@ -202,7 +208,7 @@ static unsigned get(void)
 {
 	unsigned slot = ~0u;
 	uintptr_t top = stack_get(STACK, &slot);
-	if (!top || top != arch_stack_slot(0, slot) + STACK_SLOT_SIZE)
+	if (!top || top != arch_stack_slot_top(0, slot))
 		return ~0u;
 	return slot;
 }

@@ -2,15 +2,15 @@
  * test_virtio_pci.c - the modern virtio-pci transport (kernel/virtio/virtio_pci.c) against a
  * fake PCI function.
  *
- * The fake is 256 bytes of configuration space holding a list of vendor capabilities, and a
- * memory BAR in host memory where the registers they describe live (pci_read*, pci_find_cap and
- * pci_bar_ptr are defined here, in place of arch/x86_64/pci.c). A good device opens and its
- * queue rings at queue_notify_off * notify_off_multiplier inside the notification area. Then
- * each case lies about one thing: a notification offset past the capability's length, a
+ * The fake is 256 bytes of configuration space holding a list of vendor capabilities, and a memory
+ * BAR in host memory where the registers they describe live (pci_read*, pci_find_cap, pci_bar_ptr,
+ * pci_bar_size and pci_name are defined here, in place of arch/x86_64/pci.c). A good device opens
+ * and its queue rings at queue_notify_off * notify_off_multiplier inside the notification area.
+ * Then each case lies about one thing: a notification offset past the capability's length, a
  * multiplier whose product wraps around 32 bits, capabilities too short or past configuration
- * space, registers outside the BAR or in an I/O or reserved BAR, a common configuration too
- * small; the transport must refuse what it cannot use, say why, and take the first usable
- * capability of each type.
+ * space, registers outside the BAR or in an I/O or reserved BAR, a common configuration too small;
+ * the transport must refuse what it cannot use, say why, and take the first usable capability of
+ * each type.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +18,9 @@
 #include <string.h>
 #include <linux/virtio_pci.h>
 #include <isle/errno.h>
+#include "arch/x86_64/pci.h" /* struct pci_dev, opaque to the transport */
 #include "kernel/console.h"
+#include "kernel/printf.h"
 #include "kernel/virtio/virtio.h"
 #include "test.h"
 
@@ -100,6 +102,16 @@ volatile void *pci_bar_ptr(const struct pci_dev *d, unsigned bar, uint64_t off, 
 	const struct pci_bar *b = bar < 6 ? &d->bar[bar] : NULL;
 	bool inside = b && !b->io && b->addr && off <= b->size && len <= b->size - off;
 	return inside ? (volatile void *)(uintptr_t)(b->addr + off) : NULL;
+}
+
+uint64_t pci_bar_size(const struct pci_dev *d, unsigned bar)
+{
+	return bar < 6 ? d->bar[bar].size : 0;
+}
+
+void pci_name(const struct pci_dev *d, char *buf, size_t len)
+{
+	ksnprintf(buf, len, "pci %02x:%02x.%u", d->bus, d->dev, d->fn);
 }
 
 /* Starts an empty function at 00:03.0 with the memory BAR. */
