@@ -464,6 +464,11 @@ int sched_add_poll(bool (*poll)(void *arg), void *arg)
 }
 
 /* Runs every poll function; true if any did something. */
+bool sched_threads_waiting(void)
+{
+	return S.head != NULL;
+}
+
 static bool poll_devices(void)
 {
 	bool any = false;

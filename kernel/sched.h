@@ -24,6 +24,9 @@ int sched_add_poll(bool (*poll)(void *arg), void *arg);
 /* One line on what this core runs now: its thread (number, entry function) or the scheduler
  * loop. Any context on the core itself, NMI included (the watchdog's report). */
 void sched_describe_running(char *buf, size_t len);
+/* Whether threads of this core are waiting to run: a poll function may then leave work that
+ * can be batched (a device notification) for a later pass. Any context on the core itself. */
+bool sched_threads_waiting(void);
 
 /* Per-core timers (fn runs in scheduler context when the deadline passes). */
 void timer_add(struct timer *t);
