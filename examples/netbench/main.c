@@ -28,6 +28,7 @@
 #include <isle/core.h>
 #include <isle/msg.h>
 #include <isle/thread.h>
+#include "../common/arg_num.h"
 #include "../common/idle_report.h"
 #include "lwip/init.h"
 #include "lwip/netif.h"
@@ -155,32 +156,16 @@ static int core_main(void *arg)
 	return 0;
 }
 
-/* "name=N" with N a decimal number in 1..max: *out = N and true. */
-static bool arg_num(const char *a, const char *name, unsigned long max, unsigned long *out)
-{
-	size_t len = strlen(name);
-	if (strncmp(a, name, len) != 0 || a[len] != '=')
-		return false;
-	char *end;
-	unsigned long v = strtoul(a + len + 1, &end, 10);
-	if (*end || end == a + len + 1 || v < 1 || v > max) {
-		printf("netbench: bad value in '%s' (1..%lu)\n", a, max);
-		exit(EXIT_FAILURE);
-	}
-	*out = v;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long v;
 	members = core_count();
 	for (int i = 1; i < argc; i++) {
-		if (arg_num(argv[i], "cores", core_count(), &v))
+		if (arg_num("netbench", argv[i], "cores", 1, core_count(), &v))
 			members = (unsigned)v;
-		else if (arg_num(argv[i], "seconds", 3600, &v))
+		else if (arg_num("netbench", argv[i], "seconds", 1, 3600, &v))
 			seconds = v;
-		else if (arg_num(argv[i], "conns", CONNS_MAX, &v))
+		else if (arg_num("netbench", argv[i], "conns", 1, CONNS_MAX, &v))
 			conns = (unsigned)v;
 		else {
 			printf("netbench: unknown argument '%s' (usage: netbench [cores=N] "

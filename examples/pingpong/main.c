@@ -25,6 +25,7 @@
 #include <isle/core.h>
 #include <isle/msg.h>
 #include <isle/thread.h>
+#include "../common/arg_num.h"
 #include "../common/idle_report.h"
 
 /* The harness reads QEMU's CPU time when it sees the last measured lines: this long after
@@ -207,32 +208,16 @@ static int streaming(void)
 	return lost ? EXIT_FAILURE : 0;
 }
 
-/* "name=N" with N a decimal number in 0..max: *out = N and true. */
-static bool arg_num(const char *a, const char *name, unsigned long max, unsigned long *out)
-{
-	size_t len = strlen(name);
-	if (strncmp(a, name, len) != 0 || a[len] != '=')
-		return false;
-	char *end;
-	unsigned long v = strtoul(a + len + 1, &end, 10);
-	if (*end || end == a + len + 1 || v > max) {
-		printf("pingpong: bad value in '%s' (0..%lu)\n", a, max);
-		exit(EXIT_FAILURE);
-	}
-	*out = v;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long v;
 	members = core_count();
 	for (int i = 1; i < argc; i++) {
-		if (arg_num(argv[i], "cores", core_count(), &v))
+		if (arg_num("pingpong", argv[i], "cores", 1, core_count(), &v))
 			members = (unsigned)v;
-		else if (arg_num(argv[i], "rtt_ms", 3600000, &v))
+		else if (arg_num("pingpong", argv[i], "rtt_ms", 0, 3600000, &v))
 			rtt_ms = v;
-		else if (arg_num(argv[i], "stream_ms", 3600000, &v))
+		else if (arg_num("pingpong", argv[i], "stream_ms", 0, 3600000, &v))
 			stream_ms = v;
 		else {
 			printf("pingpong: unknown argument '%s' (usage: pingpong [cores=N] "
