@@ -91,16 +91,20 @@ def fmt(s, scale=1.0, digits=1, unit=""):
     return f"{f(s['median'])}{unit} ({f(s['min'])}-{f(s['max'])})"
 
 
-def save(name, command, results, extra=None):
-    os.makedirs(BENCH_DIR, exist_ok=True)
-    doc = {"bench": name, "meta": meta(command), "results": results}
-    if extra:
-        doc.update(extra)
-    path = os.path.join(BENCH_DIR, name + ".json")
+def write_doc(path, doc):
+    """Writes a results document as the repository keeps them (indented JSON, a final newline)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=False)
+        json.dump(doc, f, indent=1)
         f.write("\n")
     return path
+
+
+def save(name, command, results, extra=None, folder=BENCH_DIR):
+    """docs/bench/<name>.json (or folder/<name>.json): the meta record, results and extra."""
+    doc = {"bench": name, "meta": meta(command), "results": results}
+    doc.update(extra or {})
+    return write_doc(os.path.join(folder, name + ".json"), doc)
 
 
 def load(name):
@@ -245,13 +249,4 @@ def save_failed(name, command, results, extra=None):
     """Like save(), for a benchmark that has no valid result: the raw record goes to
     build/bench-failed/<name>.json, so the last good docs/bench/<name>.json (and the README
     made from it) stays."""
-    d = os.path.join(BUILD, "bench-failed")
-    os.makedirs(d, exist_ok=True)
-    doc = {"bench": name, "meta": meta(command), "results": results}
-    if extra:
-        doc.update(extra)
-    path = os.path.join(d, name + ".json")
-    with open(path, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    return path
+    return save(name, command, results, extra, os.path.join(BUILD, "bench-failed"))
